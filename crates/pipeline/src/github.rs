@@ -1,0 +1,356 @@
+//! GitHub Actions models: workflows (including reusable ones) and `action.yml` metadata, as light
+//! views over the spanned YAML tree so every rule can point at exact source.
+
+use crate::yaml::Node;
+
+/// A workflow file under `.github/workflows/`.
+#[derive(Debug)]
+pub struct Workflow<'a> {
+    pub file: u32,
+    /// Path relative to the repository root (`.github/workflows/ci.yml`).
+    pub path: String,
+    pub root: &'a Node,
+    pub triggers: Vec<Trigger<'a>>,
+    pub jobs: Vec<Job<'a>>,
+}
+
+/// One event under `on:`.
+#[derive(Debug)]
+pub struct Trigger<'a> {
+    pub name: &'a str,
+    /// The event name's node (key or sequence item).
+    pub node: &'a Node,
+    /// Its configuration (`types`, `branches`, `inputs`...), if any.
+    pub config: Option<&'a Node>,
+}
+
+/// A job: either steps or a call of a reusable workflow (`uses:`).
+#[derive(Debug)]
+pub struct Job<'a> {
+    pub id: &'a str,
+    pub key: &'a Node,
+    pub node: &'a Node,
+    pub steps: Vec<Step<'a>>,
+}
+
+/// A step of a job or of a composite action.
+#[derive(Debug)]
+pub struct Step<'a> {
+    pub index: usize,
+    pub node: &'a Node,
+}
+
+/// What runs an `action.yml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionKind {
+    Composite,
+    Docker,
+    Node,
+    Unknown,
+}
+
+/// An action's metadata file (`action.yml` / `action.yaml`).
+#[derive(Debug)]
+pub struct Action<'a> {
+    pub file: u32,
+    /// Path relative to the repository root (`actions/lint/action.yml`).
+    pub path: String,
+    /// The directory a caller names in `uses: ./<dir>`.
+    pub dir: String,
+    pub root: &'a Node,
+    pub kind: ActionKind,
+    pub steps: Vec<Step<'a>>,
+}
+
+fn steps_of(node: Option<&Node>) -> Vec<Step<'_>> {
+    node.map(|s| {
+        s.items()
+            .iter()
+            .enumerate()
+            .map(|(index, node)| Step { index, node })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+impl<'a> Workflow<'a> {
+    pub fn new(file: u32, path: String, root: &'a Node) -> Workflow<'a> {
+        let mut triggers = Vec::new();
+        // `on` may be read by YAML 1.1 parsers as `true`; saphyr keeps the text.
+        if let Some(on) = root.get("on").or_else(|| root.get("true")) {
+            match &on.kind {
+                crate::yaml::Kind::Scalar(s, _) => triggers.push(Trigger {
+                    name: s,
+                    node: on,
+                    config: None,
+                }),
+                crate::yaml::Kind::Seq(items) => {
+                    for i in items {
+                        if let Some(s) = i.as_str() {
+                            triggers.push(Trigger {
+                                name: s,
+                                node: i,
+                                config: None,
+                            });
+                        }
+                    }
+                }
+                crate::yaml::Kind::Map(m) => {
+                    for (k, v) in m {
+                        if let Some(s) = k.as_str() {
+                            triggers.push(Trigger {
+                                name: s,
+                                node: k,
+                                config: (!v.is_null()).then_some(v),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let jobs = root
+            .get("jobs")
+            .map(|j| {
+                j.entries()
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        Some(Job {
+                            id: k.as_str()?,
+                            key: k,
+                            node: v,
+                            steps: steps_of(v.get("steps")),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Workflow {
+            file,
+            path,
+            root,
+            triggers,
+            jobs,
+        }
+    }
+
+    pub fn has_trigger(&self, name: &str) -> bool {
+        self.triggers.iter().any(|t| t.name == name)
+    }
+
+    pub fn trigger(&self, name: &str) -> Option<&Trigger<'a>> {
+        self.triggers.iter().find(|t| t.name == name)
+    }
+
+    /// Whether someone without write access can start this workflow (forks, issues, comments).
+    pub fn externally_triggerable(&self) -> bool {
+        self.triggers.iter().any(|t| {
+            matches!(
+                t.name,
+                "pull_request"
+                    | "pull_request_target"
+                    | "pull_request_review"
+                    | "pull_request_review_comment"
+                    | "issues"
+                    | "issue_comment"
+                    | "discussion"
+                    | "discussion_comment"
+                    | "workflow_run"
+                    | "fork"
+                    | "watch"
+            )
+        })
+    }
+
+    /// Triggers that run with the base repository's secrets and a write token on fork content.
+    pub fn privileged_triggers(&self) -> Vec<&Trigger<'a>> {
+        self.triggers
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t.name,
+                    "pull_request_target" | "workflow_run" | "issue_comment"
+                )
+            })
+            .collect()
+    }
+
+    /// The job with this id.
+    pub fn job(&self, id: &str) -> Option<&Job<'a>> {
+        self.jobs.iter().find(|j| j.id == id)
+    }
+
+    pub fn is_reusable(&self) -> bool {
+        self.has_trigger("workflow_call")
+    }
+}
+
+impl<'a> Job<'a> {
+    /// `uses:` of a reusable-workflow call job.
+    pub fn uses(&self) -> Option<&'a Node> {
+        self.node.get("uses")
+    }
+
+    pub fn step_by_id(&self, id: &str) -> Option<&Step<'a>> {
+        self.steps.iter().find(|s| s.id() == Some(id))
+    }
+
+    /// `runs-on` labels (scalar, list, or `labels:` of a group).
+    pub fn runs_on(&self) -> Vec<&'a Node> {
+        match self.node.get("runs-on") {
+            Some(r) if r.is_map() => r.get("labels").map(|l| l.scalars()).unwrap_or_default(),
+            Some(r) => r.scalars(),
+            None => Vec::new(),
+        }
+    }
+}
+
+impl<'a> Step<'a> {
+    pub fn uses(&self) -> Option<&'a Node> {
+        self.node.get("uses")
+    }
+
+    pub fn run(&self) -> Option<&'a Node> {
+        self.node.get("run")
+    }
+
+    pub fn id(&self) -> Option<&'a str> {
+        self.node.get("id").and_then(Node::as_str)
+    }
+
+    pub fn with(&self, input: &str) -> Option<&'a Node> {
+        self.node.get("with").and_then(|w| w.get(input))
+    }
+
+    /// The action named by `uses:` without its ref (`actions/checkout`), lower-cased.
+    pub fn action_name(&self) -> Option<String> {
+        let u = self.uses()?.as_str()?;
+        Some(u.split('@').next().unwrap_or(u).to_ascii_lowercase())
+    }
+
+    /// Whether this step uses `owner/repo` (any path or ref).
+    pub fn uses_action(&self, owner_repo: &str) -> bool {
+        self.action_name().is_some_and(|n| {
+            n == owner_repo
+                || n.strip_prefix(owner_repo)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    }
+
+    /// A short name for messages: the step's `id`, `name`, or its index.
+    pub fn label(&self) -> String {
+        if let Some(id) = self.id() {
+            return format!("step `{id}`");
+        }
+        if let Some(n) = self.node.get("name").and_then(Node::as_str) {
+            return format!("step \"{n}\"");
+        }
+        format!("step {}", self.index + 1)
+    }
+}
+
+impl<'a> Action<'a> {
+    pub fn new(file: u32, path: String, root: &'a Node) -> Action<'a> {
+        let runs = root.get("runs");
+        let using = runs
+            .and_then(|r| r.get("using"))
+            .and_then(Node::as_str)
+            .unwrap_or("");
+        let kind = match using {
+            "composite" => ActionKind::Composite,
+            "docker" => ActionKind::Docker,
+            u if u.starts_with("node") => ActionKind::Node,
+            _ => ActionKind::Unknown,
+        };
+        let steps = if kind == ActionKind::Composite {
+            steps_of(runs.and_then(|r| r.get("steps")))
+        } else {
+            Vec::new()
+        };
+        let dir = path
+            .rsplit_once('/')
+            .map(|(d, _)| d.to_owned())
+            .unwrap_or_default();
+        Action {
+            file,
+            path,
+            dir,
+            root,
+            kind,
+            steps,
+        }
+    }
+}
+
+/// A parsed `uses:` reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Uses<'s> {
+    /// `./path` in this repository.
+    Local(&'s str),
+    /// `docker://image`.
+    Docker(&'s str),
+    /// `owner/repo[/path]@ref`.
+    Repo {
+        owner: &'s str,
+        repo: &'s str,
+        path: Option<&'s str>,
+        git_ref: Option<&'s str>,
+    },
+}
+
+impl<'s> Uses<'s> {
+    pub fn parse(s: &'s str) -> Option<Uses<'s>> {
+        let s = s.trim();
+        if let Some(p) = s.strip_prefix("./") {
+            return Some(Uses::Local(p.trim_end_matches('/')));
+        }
+        if let Some(i) = s.strip_prefix("docker://") {
+            return Some(Uses::Docker(i));
+        }
+        let (name, git_ref) = match s.split_once('@') {
+            Some((n, r)) => (n, Some(r)),
+            None => (s, None),
+        };
+        let mut parts = name.splitn(3, '/');
+        let owner = parts.next().filter(|o| !o.is_empty())?;
+        let repo = parts.next().filter(|r| !r.is_empty())?;
+        Some(Uses::Repo {
+            owner,
+            repo,
+            path: parts.next(),
+            git_ref,
+        })
+    }
+}
+
+/// A full 40-hex (SHA-1) or 64-hex (SHA-256) commit id.
+pub fn is_commit_sha(r: &str) -> bool {
+    (r.len() == 40 || r.len() == 64) && r.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uses_parsing() {
+        assert_eq!(
+            Uses::parse("./actions/lint"),
+            Some(Uses::Local("actions/lint"))
+        );
+        assert_eq!(
+            Uses::parse("org/repo/.github/workflows/x.yml@v1"),
+            Some(Uses::Repo {
+                owner: "org",
+                repo: "repo",
+                path: Some(".github/workflows/x.yml"),
+                git_ref: Some("v1")
+            })
+        );
+        assert_eq!(
+            Uses::parse("docker://alpine:3"),
+            Some(Uses::Docker("alpine:3"))
+        );
+        assert!(is_commit_sha("0123456789abcdef0123456789abcdef01234567"));
+        assert!(!is_commit_sha("v4"));
+    }
+}

@@ -1,0 +1,584 @@
+//! The GitLab CI model: `.gitlab-ci.yml` with `include:local` files merged, `!reference` tags,
+//! `extends` and `default:` resolved into effective jobs. Merged nodes keep the spans of the
+//! file and line they came from, so a finding on an inherited `image:` points at the template.
+
+use chainproof_core::Span;
+
+use crate::yaml::{Kind, Node};
+
+/// Top-level keys that are not jobs.
+pub const GLOBAL_KEYWORDS: [&str; 12] = [
+    "default",
+    "include",
+    "stages",
+    "variables",
+    "workflow",
+    "image",
+    "services",
+    "cache",
+    "before_script",
+    "after_script",
+    "spec",
+    "types",
+];
+
+/// Keys of `default:` (and deprecated globals) that jobs inherit.
+const INHERITED: [&str; 12] = [
+    "after_script",
+    "artifacts",
+    "before_script",
+    "cache",
+    "hooks",
+    "id_tokens",
+    "image",
+    "interruptible",
+    "retry",
+    "services",
+    "tags",
+    "timeout",
+];
+
+/// GitLab stops following `include` after this many files, and `extends` after this depth.
+pub const MAX_INCLUDES: usize = 150;
+pub const MAX_EXTENDS_DEPTH: usize = 11;
+
+/// What an `include:` entry names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IncludeKind {
+    Local(String),
+    Remote {
+        url: String,
+        integrity: bool,
+    },
+    Project {
+        project: String,
+        git_ref: Option<String>,
+        has_ref: bool,
+    },
+    Template(String),
+    Component(String),
+    Unknown,
+}
+
+#[derive(Debug, Clone)]
+pub struct Include {
+    /// The include entry (a scalar or a mapping).
+    pub node: Node,
+    pub kind: IncludeKind,
+}
+
+/// A job after `extends`, `!reference` and `default:` were applied.
+#[derive(Debug, Clone)]
+pub struct GlJob {
+    pub name: String,
+    /// The job's key where it is defined.
+    pub key: Node,
+    pub node: Node,
+    /// Hidden jobs (`.name`) are templates: they never run.
+    pub hidden: bool,
+}
+
+/// Something the model could not resolve (missing include, unknown `extends` target...).
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub span: Span,
+    pub message: String,
+}
+
+/// A whole GitLab pipeline (or a component template).
+#[derive(Debug)]
+pub struct Pipeline {
+    pub file: u32,
+    pub path: String,
+    /// Top-level configuration after includes and `!reference` tags.
+    pub config: Node,
+    pub jobs: Vec<GlJob>,
+    pub includes: Vec<Include>,
+    /// The `spec:` header of a CI/CD component template.
+    pub spec: Option<Node>,
+    pub problems: Vec<Problem>,
+    /// Files that were merged in (paths relative to the repository root).
+    pub included_files: Vec<String>,
+}
+
+/// Reads files named by `include: local`.
+pub trait IncludeLoader {
+    /// Parse a repository-relative file; returns its file id and first document (or the body after a `spec:` header).
+    fn load(&mut self, path: &str) -> Result<(u32, Node), String>;
+    /// Repository-relative files matching a glob (`configs/*.yml`, `**`).
+    fn glob(&mut self, pattern: &str) -> Vec<String>;
+}
+
+/// Split a component template into its `spec:` header and body.
+pub fn split_spec(docs: &[Node]) -> (Option<&Node>, Option<&Node>) {
+    match docs {
+        [header, body, ..] if header.get("spec").is_some() => (header.get("spec"), Some(body)),
+        [only] if only.get("spec").is_some() && only.entries().len() == 1 => {
+            (only.get("spec"), None)
+        }
+        [first, ..] => (None, Some(first)),
+        [] => (None, None),
+    }
+}
+
+impl IncludeKind {
+    pub fn of(entry: &Node) -> IncludeKind {
+        if let Some(s) = entry.as_str() {
+            return if s.contains("://") {
+                IncludeKind::Remote {
+                    url: s.to_owned(),
+                    integrity: false,
+                }
+            } else {
+                IncludeKind::Local(s.to_owned())
+            };
+        }
+        let s = |k: &str| entry.get(k).and_then(Node::as_str).map(str::to_owned);
+        if let Some(l) = s("local") {
+            IncludeKind::Local(l)
+        } else if let Some(url) = s("remote") {
+            IncludeKind::Remote {
+                url,
+                integrity: entry.get("integrity").is_some(),
+            }
+        } else if let Some(project) = s("project") {
+            IncludeKind::Project {
+                project,
+                git_ref: s("ref"),
+                has_ref: entry.get("ref").is_some(),
+            }
+        } else if let Some(t) = s("template") {
+            IncludeKind::Template(t)
+        } else if let Some(c) = s("component") {
+            IncludeKind::Component(c)
+        } else {
+            IncludeKind::Unknown
+        }
+    }
+}
+
+fn include_entries(config: &Node) -> Vec<&Node> {
+    match config.get("include") {
+        Some(n) if n.is_seq() => n.items().iter().collect(),
+        Some(n) if !n.is_null() => vec![n],
+        _ => Vec::new(),
+    }
+}
+
+/// GitLab's deep merge: mappings merge key by key, anything else is replaced by `over`.
+pub fn deep_merge(base: &Node, over: &Node) -> Node {
+    match (&base.kind, &over.kind) {
+        (Kind::Map(b), Kind::Map(o)) => {
+            let mut entries: Vec<(Node, Node)> = b.clone();
+            for (k, v) in o {
+                match entries.iter_mut().find(|(bk, _)| bk.as_str() == k.as_str()) {
+                    Some(slot) => {
+                        slot.1 = deep_merge(&slot.1, v);
+                        slot.0 = k.clone();
+                    }
+                    None => entries.push((k.clone(), v.clone())),
+                }
+            }
+            Node {
+                kind: Kind::Map(entries),
+                span: over.span,
+                tag: over.tag.clone(),
+            }
+        }
+        _ => over.clone(),
+    }
+}
+
+fn without_key(node: &Node, key: &str) -> Node {
+    match &node.kind {
+        Kind::Map(m) => Node {
+            kind: Kind::Map(
+                m.iter()
+                    .filter(|(k, _)| k.as_str() != Some(key))
+                    .cloned()
+                    .collect(),
+            ),
+            span: node.span,
+            tag: node.tag.clone(),
+        },
+        _ => node.clone(),
+    }
+}
+
+/// Replace `!reference [a, b]` tags by what they name; in sequences, referenced sequences are spliced.
+fn resolve_references(
+    node: &Node,
+    config: &Node,
+    depth: usize,
+    problems: &mut Vec<Problem>,
+) -> Node {
+    if node.tag.as_deref() == Some("!reference") {
+        let path: Vec<&str> = node.items().iter().filter_map(Node::as_str).collect();
+        let target = path.iter().try_fold(config, |n, k| n.get(k));
+        return match target {
+            Some(t) if depth < 10 => resolve_references(t, config, depth + 1, problems),
+            Some(_) => {
+                problems.push(Problem {
+                    span: node.span,
+                    message: "`!reference` nested more than 10 levels".into(),
+                });
+                node.clone()
+            }
+            None => {
+                problems.push(Problem {
+                    span: node.span,
+                    message: format!(
+                        "`!reference [{}]` names nothing in this pipeline",
+                        path.join(", ")
+                    ),
+                });
+                node.clone()
+            }
+        };
+    }
+    match &node.kind {
+        Kind::Scalar(..) => node.clone(),
+        Kind::Seq(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for i in items {
+                let r = resolve_references(i, config, depth, problems);
+                if i.tag.as_deref() == Some("!reference") && r.is_seq() {
+                    out.extend(r.items().iter().cloned());
+                } else {
+                    out.push(r);
+                }
+            }
+            Node {
+                kind: Kind::Seq(out),
+                span: node.span,
+                tag: node.tag.clone(),
+            }
+        }
+        Kind::Map(m) => Node {
+            kind: Kind::Map(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), resolve_references(v, config, depth, problems)))
+                    .collect(),
+            ),
+            span: node.span,
+            tag: node.tag.clone(),
+        },
+    }
+}
+
+fn glob_like(p: &str) -> bool {
+    p.contains('*')
+}
+
+impl Pipeline {
+    /// Build the pipeline whose root document is `root` (already parsed from `path`).
+    pub fn build(file: u32, path: &str, docs: &[Node], loader: &mut dyn IncludeLoader) -> Pipeline {
+        let (spec, body) = split_spec(docs);
+        let root = body
+            .cloned()
+            .unwrap_or_else(|| Node::scalar("", Span::new(file, 0, 0)));
+        let mut problems = Vec::new();
+        let mut includes = Vec::new();
+        let mut included_files = Vec::new();
+
+        // Breadth-first over local includes; each included file's top level is merged under the
+        // including file (the including file wins).
+        let mut merged_includes: Option<Node> = None;
+        let mut queue: Vec<Node> = include_entries(&root).into_iter().cloned().collect();
+        let mut seen = vec![path.trim_start_matches('/').to_owned()];
+        while let Some(entry) = (!queue.is_empty()).then(|| queue.remove(0)) {
+            let kind = IncludeKind::of(&entry);
+            includes.push(Include {
+                node: entry.clone(),
+                kind: kind.clone(),
+            });
+            let IncludeKind::Local(local) = kind else {
+                continue;
+            };
+            let local = local.trim_start_matches('/').to_owned();
+            let files = if glob_like(&local) {
+                loader.glob(&local)
+            } else {
+                vec![local.clone()]
+            };
+            if files.is_empty() {
+                problems.push(Problem {
+                    span: entry.span,
+                    message: format!("`include: local` matches no file: {local}"),
+                });
+            }
+            for f in files {
+                if seen.contains(&f) {
+                    continue;
+                }
+                if seen.len() >= MAX_INCLUDES {
+                    problems.push(Problem {
+                        span: entry.span,
+                        message: format!("more than {MAX_INCLUDES} included files"),
+                    });
+                    break;
+                }
+                seen.push(f.clone());
+                match loader.load(&f) {
+                    Ok((_, doc)) => {
+                        queue.extend(include_entries(&doc).into_iter().cloned());
+                        let doc = without_key(&doc, "include");
+                        merged_includes = Some(match merged_includes {
+                            Some(m) => deep_merge(&m, &doc),
+                            None => doc,
+                        });
+                        included_files.push(f);
+                    }
+                    Err(e) => problems.push(Problem {
+                        span: entry.span,
+                        message: format!("cannot include `{f}`: {e}"),
+                    }),
+                }
+            }
+        }
+        let raw = match merged_includes {
+            Some(m) if root.is_map() => deep_merge(&m, &root),
+            Some(m) => m,
+            None => root,
+        };
+        let config = resolve_references(&raw, &raw, 0, &mut problems);
+        let jobs = build_jobs(&config, &mut problems);
+        Pipeline {
+            file,
+            path: path.to_owned(),
+            config,
+            jobs,
+            includes,
+            spec: spec.cloned(),
+            problems,
+            included_files,
+        }
+    }
+
+    /// Global `variables:` value of `name`.
+    pub fn variable(&self, name: &str) -> Option<&Node> {
+        self.config
+            .get("variables")
+            .and_then(|v| v.get(name))
+            .map(|v| v.get("value").unwrap_or(v))
+    }
+
+    /// Whether this file is a CI/CD component template (has a `spec:` header).
+    pub fn is_component(&self) -> bool {
+        self.spec.is_some()
+    }
+}
+
+fn build_jobs(config: &Node, problems: &mut Vec<Problem>) -> Vec<GlJob> {
+    let mut defaults: Vec<(Node, Node)> = Vec::new();
+    for k in [
+        "image",
+        "services",
+        "cache",
+        "before_script",
+        "after_script",
+    ] {
+        if let Some((kn, v)) = config.entry(k) {
+            defaults.push((kn.clone(), v.clone()));
+        }
+    }
+    if let Some(d) = config.get("default") {
+        for (k, v) in d.entries() {
+            defaults.retain(|(dk, _)| dk.as_str() != k.as_str());
+            defaults.push((k.clone(), v.clone()));
+        }
+    }
+    let mut jobs = Vec::new();
+    for (k, v) in config.entries() {
+        let Some(name) = k.as_str() else { continue };
+        if GLOBAL_KEYWORDS.contains(&name) || !v.is_map() {
+            continue;
+        }
+        let mut node = resolve_extends(config, name, v, 0, &mut vec![name.to_owned()], problems);
+        let inherit = node.path(&["inherit", "default"]).cloned();
+        let inherits = |key: &str| match &inherit {
+            None => true,
+            Some(i) if i.as_bool().is_some() => i.as_bool() == Some(true),
+            Some(i) => i.items().iter().any(|x| x.as_str() == Some(key)),
+        };
+        if let Kind::Map(entries) = &mut node.kind {
+            for (dk, dv) in &defaults {
+                let Some(key) = dk.as_str() else { continue };
+                if INHERITED.contains(&key)
+                    && inherits(key)
+                    && !entries.iter().any(|(ek, _)| ek.as_str() == Some(key))
+                {
+                    entries.push((dk.clone(), dv.clone()));
+                }
+            }
+        }
+        jobs.push(GlJob {
+            name: name.to_owned(),
+            key: k.clone(),
+            node,
+            hidden: name.starts_with('.'),
+        });
+    }
+    jobs
+}
+
+fn resolve_extends(
+    config: &Node,
+    name: &str,
+    job: &Node,
+    depth: usize,
+    chain: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
+) -> Node {
+    let Some(ext) = job.get("extends") else {
+        return job.clone();
+    };
+    let mut base: Option<Node> = None;
+    for parent in ext.scalars() {
+        let Some(pname) = parent.as_str() else {
+            continue;
+        };
+        if chain.iter().any(|c| c == pname) {
+            problems.push(Problem {
+                span: parent.span,
+                message: format!("`extends` cycle: {} -> {pname}", chain.join(" -> ")),
+            });
+            continue;
+        }
+        if depth + 1 > MAX_EXTENDS_DEPTH {
+            problems.push(Problem {
+                span: parent.span,
+                message: format!("`extends` deeper than {MAX_EXTENDS_DEPTH} levels"),
+            });
+            continue;
+        }
+        let Some(pnode) = config.get(pname) else {
+            problems.push(Problem {
+                span: parent.span,
+                message: format!("job `{name}` extends `{pname}`, which is not defined"),
+            });
+            continue;
+        };
+        chain.push(pname.to_owned());
+        let resolved = resolve_extends(config, pname, pnode, depth + 1, chain, problems);
+        chain.pop();
+        base = Some(match base {
+            Some(b) => deep_merge(&b, &resolved),
+            None => resolved,
+        });
+    }
+    let own = without_key(job, "extends");
+    match base {
+        Some(b) => without_key(&deep_merge(&b, &own), "extends"),
+        None => own,
+    }
+}
+
+impl GlJob {
+    /// Script lines of `before_script`, `script` and `after_script` (nested arrays flattened).
+    pub fn script_lines(&self) -> Vec<&Node> {
+        let mut out = Vec::new();
+        for key in ["before_script", "script", "after_script"] {
+            if let Some(s) = self.node.get(key) {
+                flatten_scripts(s, &mut out, 0);
+            }
+        }
+        out
+    }
+
+    /// Whether the job can run in a merge-request pipeline (MR code, possibly from a fork).
+    pub fn runs_on_merge_requests(&self, pipeline: &Pipeline) -> bool {
+        let mentions_mr = |n: &Node| {
+            let mut found = false;
+            n.walk(&mut |x| {
+                if let Some(s) = x.as_str() {
+                    if s.contains("merge_request_event")
+                        || s.contains("CI_MERGE_REQUEST_")
+                        || s == "merge_requests"
+                    {
+                        found = true;
+                    }
+                }
+            });
+            found
+        };
+        if let Some(r) = self.node.get("rules") {
+            return mentions_mr(r);
+        }
+        if let Some(o) = self.node.get("only") {
+            return mentions_mr(o);
+        }
+        // No job rules: the job runs in every pipeline the workflow rules allow.
+        pipeline
+            .config
+            .path(&["workflow", "rules"])
+            .is_some_and(mentions_mr)
+    }
+}
+
+fn flatten_scripts<'a>(n: &'a Node, out: &mut Vec<&'a Node>, depth: usize) {
+    match &n.kind {
+        Kind::Scalar(..) => out.push(n),
+        Kind::Seq(items) if depth < 10 => items
+            .iter()
+            .for_each(|i| flatten_scripts(i, out, depth + 1)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::parse;
+
+    struct NoFiles;
+    impl IncludeLoader for NoFiles {
+        fn load(&mut self, p: &str) -> Result<(u32, Node), String> {
+            let text = match p {
+                "ci/base.yml" => {
+                    ".base:\n  image: alpine:3\n  script: [echo base]\nvariables:\n  A: from-include\n"
+                }
+                _ => return Err("no such file".into()),
+            };
+            Ok((1, parse(text, 1).map_err(|e| e.message)?.remove(0)))
+        }
+        fn glob(&mut self, _: &str) -> Vec<String> {
+            Vec::new()
+        }
+    }
+
+    #[test]
+    fn includes_extends_references_and_defaults() {
+        let src = "include: ci/base.yml\ndefault:\n  tags: [shared]\n.setup:\n  before_script: [echo setup]\nbuild:\n  extends: .base\n  before_script:\n    - !reference [.setup, before_script]\n    - echo more\nvariables:\n  A: main\n";
+        let docs = parse(src, 0).unwrap();
+        let p = Pipeline::build(0, ".gitlab-ci.yml", &docs, &mut NoFiles);
+        assert!(p.problems.is_empty(), "{:?}", p.problems);
+        let build = p.jobs.iter().find(|j| j.name == "build").unwrap();
+        assert_eq!(build.node.get("image").unwrap().as_str(), Some("alpine:3"));
+        assert_eq!(
+            build.node.get("image").unwrap().span.file,
+            1,
+            "inherited node keeps its file"
+        );
+        let lines: Vec<_> = build
+            .script_lines()
+            .iter()
+            .filter_map(|n| n.as_str())
+            .collect();
+        assert_eq!(lines, vec!["echo setup", "echo more", "echo base"]);
+        assert_eq!(build.node.get("tags").unwrap().items().len(), 1);
+        assert_eq!(p.variable("A").unwrap().as_str(), Some("main"));
+        assert!(p.jobs.iter().any(|j| j.hidden));
+    }
+
+    #[test]
+    fn missing_things_are_problems() {
+        let src = "include: nope.yml\na:\n  extends: .missing\n  script: x\nb:\n  extends: c\n  script: x\nc:\n  extends: b\n  script: y\n";
+        let docs = parse(src, 0).unwrap();
+        let p = Pipeline::build(0, ".gitlab-ci.yml", &docs, &mut NoFiles);
+        let msgs: Vec<_> = p.problems.iter().map(|p| p.message.as_str()).collect();
+        assert!(msgs.iter().any(|m| m.contains("nope.yml")), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.contains(".missing")), "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.contains("cycle")), "{msgs:?}");
+    }
+}

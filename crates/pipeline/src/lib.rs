@@ -1,0 +1,14 @@
+//! chainproof's pipeline analysis: GitHub Actions and GitLab CI models with exact spans, the
+//! rules, and their fixes. Synchronous and light: the linter's inner loop.
+
+pub mod expr;
+pub mod fix;
+pub mod github;
+pub mod gitlab;
+pub mod lint;
+pub mod registry;
+pub mod rules;
+pub mod taint;
+pub mod yaml;
+
+pub use lint::{Lint, LintOptions, lint};

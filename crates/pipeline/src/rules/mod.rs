@@ -1,0 +1,191 @@
+//! The rule trait, the context rules see, and the `declare_rule!` macro. Each rule lives in its
+//! own file in this folder and is listed once in [`crate::registry`].
+
+// One line per rule; keep sorted.
+pub mod template_injection;
+
+use chainproof_core::{Config, Finding, Location, RuleInfo, SourceMap, Span};
+
+use crate::github::{Action, Job, Step, Workflow};
+use crate::gitlab::{GlJob, Pipeline};
+use crate::yaml::Node;
+
+/// Declare a rule struct whose doc comment is its documentation (`chainproof explain <id>`).
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:literal])*
+        $name:ident {
+            id: $id:literal,
+            title: $title:literal,
+            severity: $sev:ident,
+            confidence: $conf:ident,
+            platforms: [$($platform:literal),+],
+            fixable: $fixable:literal $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        pub struct $name;
+
+        impl $name {
+            pub const INFO: chainproof_core::RuleInfo = chainproof_core::RuleInfo {
+                id: $id,
+                title: $title,
+                severity: chainproof_core::Severity::$sev,
+                confidence: chainproof_core::Confidence::$conf,
+                docs: concat!($($doc, "\n"),*),
+                platforms: &[$($platform),+],
+                fixable: $fixable,
+            };
+        }
+    };
+}
+pub(crate) use declare_rule;
+
+/// Everything in the analysed repository, for rules that follow data across files
+/// (callers of reusable workflows and local actions, for example).
+pub struct Repo<'a> {
+    pub workflows: Vec<Workflow<'a>>,
+    pub actions: Vec<Action<'a>>,
+    pub pipelines: Vec<Pipeline>,
+}
+
+impl<'a> Repo<'a> {
+    /// The local action a `uses: ./dir` names.
+    pub fn local_action(&self, dir: &str) -> Option<&Action<'a>> {
+        let dir = dir.trim_start_matches("./").trim_end_matches('/');
+        self.actions.iter().find(|a| a.dir == dir)
+    }
+
+    /// The workflow a `uses: ./.github/workflows/x.yml` names.
+    pub fn local_workflow(&self, path: &str) -> Option<&Workflow<'a>> {
+        let path = path.trim_start_matches("./");
+        self.workflows.iter().find(|w| w.path == path)
+    }
+}
+
+/// What a rule sees.
+pub struct Cx<'r, 'a> {
+    pub sources: &'r SourceMap,
+    pub config: &'r Config,
+    pub repo: &'r Repo<'a>,
+}
+
+impl Cx<'_, '_> {
+    pub fn loc(&self, span: Span, label: impl Into<String>) -> Location {
+        Location::resolve(self.sources, span, label)
+    }
+
+    /// Start a finding of `rule` at `span`.
+    pub fn finding(
+        &self,
+        rule: &RuleInfo,
+        span: Span,
+        label: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Finding {
+        Finding::new(rule, self.loc(span, label), message)
+    }
+
+    /// The source text of a span.
+    pub fn text(&self, span: Span) -> &str {
+        self.sources
+            .get(span.file)
+            .and_then(|f| f.text.get(span.start..span.end))
+            .unwrap_or("")
+    }
+
+    /// The span of the `nth` occurrence of `needle` in the source text of `node` (for an expression
+    /// inside a block scalar, say); the node's own span when it is not found verbatim.
+    pub fn locate(&self, node: &Node, needle: &str, nth: usize) -> Span {
+        let text = self.text(node.span);
+        text.match_indices(needle)
+            .nth(nth)
+            .map_or(node.span, |(i, _)| node.span.sub(i, needle.len()))
+    }
+}
+
+/// Where a step is: a job of a workflow, or a composite action.
+#[derive(Clone, Copy)]
+pub enum Scope<'r, 'a> {
+    Workflow {
+        wf: &'r Workflow<'a>,
+        job: &'r Job<'a>,
+    },
+    Action(&'r Action<'a>),
+}
+
+impl<'r, 'a> Scope<'r, 'a> {
+    pub fn file(&self) -> u32 {
+        match self {
+            Scope::Workflow { wf, .. } => wf.file,
+            Scope::Action(a) => a.file,
+        }
+    }
+
+    pub fn steps(&self) -> &'r [Step<'a>] {
+        match self {
+            Scope::Workflow { job, .. } => &job.steps,
+            Scope::Action(a) => &a.steps,
+        }
+    }
+
+    pub fn workflow(&self) -> Option<&'r Workflow<'a>> {
+        match self {
+            Scope::Workflow { wf, .. } => Some(wf),
+            Scope::Action(_) => None,
+        }
+    }
+}
+
+/// A rule. Override the hook at the level the rule works on; the defaults walk down the tree.
+pub trait Rule: Sync + Send {
+    fn info(&self) -> &'static RuleInfo;
+
+    /// A whole workflow. Default: every job.
+    fn workflow(&self, cx: &Cx<'_, '_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
+        for job in &wf.jobs {
+            self.job(cx, wf, job, out);
+        }
+    }
+
+    /// A job of a workflow. Default: every step.
+    fn job(&self, cx: &Cx<'_, '_>, wf: &Workflow<'_>, job: &Job<'_>, out: &mut Vec<Finding>) {
+        for step in &job.steps {
+            self.step(cx, Scope::Workflow { wf, job }, step, out);
+        }
+    }
+
+    /// An `action.yml`. Default: every step of a composite action.
+    fn action(&self, cx: &Cx<'_, '_>, action: &Action<'_>, out: &mut Vec<Finding>) {
+        for step in &action.steps {
+            self.step(cx, Scope::Action(action), step, out);
+        }
+    }
+
+    /// A step of a workflow job or composite action.
+    fn step(
+        &self,
+        _cx: &Cx<'_, '_>,
+        _scope: Scope<'_, '_>,
+        _step: &Step<'_>,
+        _out: &mut Vec<Finding>,
+    ) {
+    }
+
+    /// A GitLab pipeline or component. Default: every job, hidden ones included (they are
+    /// templates other jobs inherit from; findings point at where the text is).
+    fn gitlab(&self, cx: &Cx<'_, '_>, pipeline: &Pipeline, out: &mut Vec<Finding>) {
+        for job in &pipeline.jobs {
+            self.gitlab_job(cx, pipeline, job, out);
+        }
+    }
+
+    fn gitlab_job(
+        &self,
+        _cx: &Cx<'_, '_>,
+        _pipeline: &Pipeline,
+        _job: &GlJob,
+        _out: &mut Vec<Finding>,
+    ) {
+    }
+}

@@ -1,0 +1,387 @@
+//! Taint tracking for GitHub Actions: does attacker-controllable text reach an expression?
+//! Follows `env:` variables, step outputs, job outputs, and inputs of reusable workflows and local
+//! composite actions back to their callers in the same repository.
+
+use chainproof_core::Span;
+
+use crate::expr::{Taint, context_refs, find_exprs, github_taint};
+use crate::github::{Step, Uses, Workflow};
+use crate::rules::{Cx, Scope};
+use crate::yaml::Node;
+
+const MAX_DEPTH: usize = 6;
+
+/// Where attacker data came from, for the message and related locations.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub taint: Taint,
+    /// The attacker-controlled context at the origin (`github.event.issue.title`).
+    pub origin: String,
+    /// How it got here, outermost first (`env.TITLE`, `inputs.title` ...), with spans.
+    pub path: Vec<(String, Span)>,
+}
+
+impl Source {
+    pub fn describe(&self) -> String {
+        if self.path.is_empty() {
+            format!("`{}`", self.origin)
+        } else {
+            let hops: Vec<&str> = self.path.iter().rev().map(|(s, _)| s.as_str()).collect();
+            format!("`{}` via {}", self.origin, hops.join(" -> "))
+        }
+    }
+}
+
+/// Actions whose outputs carry attacker-controlled text (file names, PR metadata).
+const TAINTED_OUTPUT_ACTIONS: [&str; 4] = [
+    "tj-actions/changed-files",
+    "dorny/paths-filter",
+    "tj-actions/branch-names",
+    "8398a7/action-slack",
+];
+
+/// The strongest taint of any context referenced in `text`'s expressions.
+pub fn text_taint(
+    cx: &Cx<'_, '_>,
+    scope: Scope<'_, '_>,
+    step: Option<&Step<'_>>,
+    text: &str,
+) -> Option<Source> {
+    text_taint_at(cx, scope, step, text, 0)
+}
+
+fn text_taint_at(
+    cx: &Cx<'_, '_>,
+    scope: Scope<'_, '_>,
+    step: Option<&Step<'_>>,
+    text: &str,
+    depth: usize,
+) -> Option<Source> {
+    let mut best: Option<Source> = None;
+    for e in find_exprs(text) {
+        for r in context_refs(e.inner) {
+            if let Some(s) = ref_taint(cx, scope, step, &r, depth) {
+                if best.as_ref().is_none_or(|b| s.taint < b.taint) {
+                    best = Some(s);
+                }
+            }
+        }
+    }
+    best
+}
+
+fn node_taint(
+    cx: &Cx<'_, '_>,
+    scope: Scope<'_, '_>,
+    step: Option<&Step<'_>>,
+    node: &Node,
+    depth: usize,
+) -> Option<Source> {
+    node.as_str()
+        .and_then(|t| text_taint_at(cx, scope, step, t, depth))
+}
+
+fn hop(mut s: Source, name: String, span: Span) -> Source {
+    s.path.insert(0, (name, span));
+    s
+}
+
+/// The taint of one normalised context reference.
+pub fn ref_taint(
+    cx: &Cx<'_, '_>,
+    scope: Scope<'_, '_>,
+    step: Option<&Step<'_>>,
+    r: &str,
+    depth: usize,
+) -> Option<Source> {
+    if depth > MAX_DEPTH {
+        return None;
+    }
+    let parts: Vec<&str> = r.split('.').collect();
+    match parts.as_slice() {
+        ["github", ..] => github_taint(r).map(|taint| Source {
+            taint,
+            origin: r.to_owned(),
+            path: Vec::new(),
+        }),
+        ["env", name, ..] => {
+            let (key, v) = env_entry(scope, step, name)?;
+            node_taint(cx, scope, step, v, depth + 1).map(|s| hop(s, format!("env.{key}"), v.span))
+        }
+        ["steps", id, "outputs", name, ..] => {
+            let producer = scope
+                .steps()
+                .iter()
+                .find(|s| s.id().is_some_and(|i| i.eq_ignore_ascii_case(id)))?;
+            step_output_taint(cx, scope, producer, name, depth + 1).map(|s| {
+                hop(
+                    s,
+                    format!("steps.{id}.outputs.{name}"),
+                    producer.run().unwrap_or(producer.node).span,
+                )
+            })
+        }
+        ["needs", job, "outputs", name, ..] => {
+            let wf = scope.workflow()?;
+            let j = wf.jobs.iter().find(|j| j.id.eq_ignore_ascii_case(job))?;
+            let (_, v) = j
+                .node
+                .get("outputs")?
+                .entries()
+                .iter()
+                .find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(name)))?;
+            node_taint(cx, Scope::Workflow { wf, job: j }, None, v, depth + 1)
+                .map(|s| hop(s, format!("needs.{job}.outputs.{name}"), v.span))
+        }
+        ["inputs", name, ..] => input_taint(cx, scope, name, depth + 1),
+        _ => None,
+    }
+}
+
+/// `env:` of the step, then the job, then the workflow.
+fn env_value<'a>(scope: Scope<'_, 'a>, step: Option<&Step<'a>>, name: &str) -> Option<&'a Node> {
+    env_entry(scope, step, name).map(|(_, v)| v)
+}
+
+/// The variable's name as written and its value.
+fn env_entry<'a>(
+    scope: Scope<'_, 'a>,
+    step: Option<&Step<'a>>,
+    name: &str,
+) -> Option<(&'a str, &'a Node)> {
+    let find = |n: Option<&'a Node>| {
+        n.and_then(|e| {
+            e.entries().iter().rev().find_map(|(k, v)| {
+                k.as_str()
+                    .filter(|k| k.eq_ignore_ascii_case(name))
+                    .map(|k| (k, v))
+            })
+        })
+    };
+    if let Some(v) = find(step.and_then(|s| s.node.get("env"))) {
+        return Some(v);
+    }
+    match scope {
+        Scope::Workflow { wf, job } => {
+            find(job.node.get("env")).or_else(|| find(wf.root.get("env")))
+        }
+        Scope::Action(_) => None,
+    }
+}
+
+/// Whether a shell variable `$NAME` used in a step's `run:` holds attacker text.
+pub fn shell_var_taint(
+    cx: &Cx<'_, '_>,
+    scope: Scope<'_, '_>,
+    step: &Step<'_>,
+    name: &str,
+) -> Option<Source> {
+    let v = env_value(scope, Some(step), name)?;
+    node_taint(cx, scope, Some(step), v, 1).map(|s| hop(s, format!("env.{name}"), v.span))
+}
+
+fn step_output_taint(
+    cx: &Cx<'_, '_>,
+    scope: Scope<'_, '_>,
+    producer: &Step<'_>,
+    name: &str,
+    depth: usize,
+) -> Option<Source> {
+    if let Some(run) = producer.run().and_then(Node::as_str) {
+        let writes = run.contains(&format!("{name}=")) || run.contains(&format!("name={name}"));
+        if !writes || !run.contains("GITHUB_OUTPUT") && !run.contains("set-output") {
+            return None;
+        }
+        if let Some(s) = text_taint_at(cx, scope, Some(producer), run, depth) {
+            return Some(s);
+        }
+        // `echo "name=$TITLE" >> "$GITHUB_OUTPUT"` with TITLE from a tainted env var.
+        for var in shell_vars(run) {
+            if let Some(v) = env_value(scope, Some(producer), var) {
+                if let Some(s) = node_taint(cx, scope, Some(producer), v, depth + 1) {
+                    return Some(hop(s, format!("env.{var}"), v.span));
+                }
+            }
+        }
+        return None;
+    }
+    let action = producer.action_name()?;
+    if TAINTED_OUTPUT_ACTIONS.iter().any(|a| action == *a) {
+        return Some(Source {
+            taint: Taint::Attacker,
+            origin: format!(
+                "{action} outputs (file and branch names chosen by the author of the change)"
+            ),
+            path: Vec::new(),
+        });
+    }
+    if action == "actions/github-script" {
+        return producer
+            .with("script")
+            .and_then(|s| node_taint(cx, scope, Some(producer), s, depth));
+    }
+    None
+}
+
+/// Shell variable names referenced as `$NAME` or `${NAME}` in a script.
+pub fn shell_vars(script: &str) -> Vec<&str> {
+    let b = script.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'$' {
+            let (start, braced) = if b.get(i + 1) == Some(&b'{') {
+                (i + 2, true)
+            } else {
+                (i + 1, false)
+            };
+            let mut j = start;
+            while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+                j += 1;
+            }
+            if j > start
+                && (b[start].is_ascii_alphabetic() || b[start] == b'_')
+                && (!braced || j < b.len())
+            {
+                out.push(&script[start..j]);
+            }
+            i = j.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+fn input_taint(cx: &Cx<'_, '_>, scope: Scope<'_, '_>, name: &str, depth: usize) -> Option<Source> {
+    let repo = cx.repo;
+    match scope {
+        Scope::Workflow { wf, .. } => {
+            // Inputs of `workflow_dispatch` need write access; only `workflow_call` inputs come from callers.
+            if !wf.is_reusable() {
+                return None;
+            }
+            let mut callers = 0;
+            for caller in &repo.workflows {
+                for job in &caller.jobs {
+                    let Some(Uses::Local(p)) =
+                        job.uses().and_then(Node::as_str).and_then(Uses::parse)
+                    else {
+                        continue;
+                    };
+                    if p != wf.path {
+                        continue;
+                    }
+                    callers += 1;
+                    let Some(v) = job.node.get("with").and_then(|w| get_ci(w, name)) else {
+                        continue;
+                    };
+                    if let Some(s) =
+                        node_taint(cx, Scope::Workflow { wf: caller, job }, None, v, depth)
+                    {
+                        return Some(hop(
+                            s,
+                            format!(
+                                "inputs.{name} (passed by job `{}` of {})",
+                                job.id, caller.path
+                            ),
+                            v.span,
+                        ));
+                    }
+                }
+            }
+            unresolved_input(callers, name)
+        }
+        Scope::Action(action) => {
+            let mut callers = 0;
+            for caller in &repo.workflows {
+                for job in &caller.jobs {
+                    for step in &job.steps {
+                        if let Some(v) = local_call_input(step, &action.dir, name, &mut callers) {
+                            if let Some(s) = node_taint(
+                                cx,
+                                Scope::Workflow { wf: caller, job },
+                                Some(step),
+                                v,
+                                depth,
+                            ) {
+                                return Some(hop(
+                                    s,
+                                    format!(
+                                        "inputs.{name} (passed by job `{}` of {})",
+                                        job.id, caller.path
+                                    ),
+                                    v.span,
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+            for other in &repo.actions {
+                for step in &other.steps {
+                    if let Some(v) = local_call_input(step, &action.dir, name, &mut callers) {
+                        if let Some(s) = node_taint(cx, Scope::Action(other), Some(step), v, depth)
+                        {
+                            return Some(hop(
+                                s,
+                                format!("inputs.{name} (passed by {})", other.path),
+                                v.span,
+                            ));
+                        }
+                    }
+                }
+            }
+            unresolved_input(callers, name)
+        }
+    }
+}
+
+fn local_call_input<'a>(
+    step: &Step<'a>,
+    dir: &str,
+    name: &str,
+    callers: &mut usize,
+) -> Option<&'a Node> {
+    let Some(Uses::Local(p)) = step.uses().and_then(Node::as_str).and_then(Uses::parse) else {
+        return None;
+    };
+    if p != dir {
+        return None;
+    }
+    *callers += 1;
+    step.node.get("with").and_then(|w| get_ci(w, name))
+}
+
+/// Mapping lookup ignoring ASCII case (expression property names are case-insensitive).
+fn get_ci<'a>(map: &'a Node, name: &str) -> Option<&'a Node> {
+    map.entries()
+        .iter()
+        .find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(name)))
+        .map(|(_, v)| v)
+}
+
+/// No caller in this repository: the workflow or action is called from elsewhere, and what callers
+/// pass is unknown. With callers that all pass trusted values, the input is clean.
+fn unresolved_input(callers: usize, name: &str) -> Option<Source> {
+    (callers == 0).then(|| Source {
+        taint: Taint::Unknown,
+        origin: format!("inputs.{name}, set by callers outside this repository"),
+        path: Vec::new(),
+    })
+}
+
+/// Helper for rules: is this workflow one a fork can start with the base repository's privileges?
+pub fn privileged(wf: &Workflow<'_>) -> bool {
+    !wf.privileged_triggers().is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_vars;
+
+    #[test]
+    fn finds_shell_variables() {
+        assert_eq!(shell_vars("echo \"$A\" ${B_2} $1 $$ ${C"), vec!["A", "B_2"]);
+    }
+}

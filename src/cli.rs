@@ -1,0 +1,81 @@
+//! Command-line interface. The doc comments here are the `--help` text and the source of the
+//! actions' and components' input documentation.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "chainproof",
+    version,
+    about = "Secure software supply chains from inside the pipelines you already run"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyse GitHub Actions workflows and actions and GitLab CI files for security and correctness problems.
+    Lint(LintArgs),
+    /// Run every local capability on one repository and write one report (offline).
+    Check(CheckArgs),
+    /// Show the documentation of a rule, or list every rule.
+    Explain(ExplainArgs),
+}
+
+/// Options shared by commands that write a report.
+#[derive(Args, Debug, Clone)]
+pub struct ReportArgs {
+    /// Output format: text, json, sarif, github (annotations + job summary), gitlab (Code Quality).
+    #[arg(long, short = 'f', default_value = "text", value_parser = clap::builder::PossibleValuesParser::new(chainproof_core::output::Format::NAMES))]
+    pub format: String,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit with 1 when a finding is at or above this severity: info, low, medium, high, critical, or none.
+    #[arg(long, default_value = "high", value_parser = ["info", "low", "medium", "high", "critical", "none"])]
+    pub fail_on: String,
+
+    /// Configuration file (default: chainproof.yml, .chainproof.yml or .github/chainproof.yml in the first path).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Never colour text output (also: NO_COLOR).
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LintArgs {
+    /// Files or directories; a repository root finds .github/workflows/*, action.yml files, .gitlab-ci.yml (with its local includes) and GitLab component templates.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+
+    /// Apply the available fixes in place (comments and formatting are kept), then report what is left.
+    #[arg(long)]
+    pub fix: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Repository to check.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// Rule id (for example `template-injection`); omit to list every rule.
+    pub rule: Option<String>,
+}

@@ -1,0 +1,398 @@
+//! End-to-end behaviour of the binary: exit codes, formats, errors, fixes, config.
+
+use std::fs;
+
+use serde_json::Value;
+
+use crate::support::{chainproof, fixtures, root};
+
+const BAD: &str = "tests/fixtures/rules/template-injection/bad-direct.yml";
+const GOOD: &str = "tests/fixtures/rules/template-injection/good.yml";
+
+fn json_of(out: &[u8]) -> Value {
+    serde_json::from_slice(out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    chainproof(&root()).args(["lint", GOOD]).assert().code(0);
+    chainproof(&root()).args(["lint", BAD]).assert().code(1);
+    chainproof(&root())
+        .args(["lint", BAD, "--fail-on", "none"])
+        .assert()
+        .code(0);
+    chainproof(&root())
+        .args(["lint", BAD, "--fail-on", "critical"])
+        .assert()
+        .code(0);
+    chainproof(&root())
+        .args(["lint", BAD, "--fail-on", "bogus"])
+        .assert()
+        .code(2);
+    chainproof(&root())
+        .args(["lint", "does/not/exist.yml"])
+        .assert()
+        .code(2);
+    chainproof(&root()).args(["frobnicate"]).assert().code(2);
+}
+
+#[test]
+fn malformed_yaml_is_an_input_error_and_other_files_are_still_linted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        dir.path().join("broken.yml"),
+        "on: push\njobs:\n  a: [unclosed\n",
+    )
+    .expect("write");
+    fs::copy(root().join(BAD), dir.path().join("bad.yml")).expect("copy");
+    let out = chainproof(dir.path())
+        .args(["lint", "broken.yml", "bad.yml", "-f", "json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let report = json_of(&out.stdout);
+    let err = &report["errors"][0];
+    assert_eq!(err["file"], "broken.yml");
+    assert!(err["line"].as_u64().unwrap_or(0) >= 3, "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("invalid YAML"),
+        "{err}"
+    );
+    assert!(
+        !report["findings"].as_array().expect("findings").is_empty(),
+        "the good file was still linted"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("broken.yml:"), "{stderr}");
+}
+
+#[test]
+fn hostile_inputs_never_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..15 {
+        let p = i - 1;
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
+    }
+    let cases = [
+        ("bomb.gitlab-ci.yml", bomb),
+        ("deep.gitlab-ci.yml", "[".repeat(200_000)),
+        ("binary.gitlab-ci.yml", "\u{0}\u{1}\u{2}: [".to_owned()),
+        ("tabs.gitlab-ci.yml", "a:\n\t- b\n".to_owned()),
+    ];
+    for (name, text) in &cases {
+        fs::write(dir.path().join(name), text).expect("write");
+    }
+    fs::write(
+        dir.path().join("huge.gitlab-ci.yml"),
+        "# x\n".repeat(3_000_000),
+    )
+    .expect("write");
+    let mut names: Vec<&str> = cases.iter().map(|(n, _)| *n).collect();
+    names.push("huge.gitlab-ci.yml");
+    let out = chainproof(dir.path())
+        .arg("lint")
+        .args(&names)
+        .args(["-f", "json"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json_of(&out.stdout);
+    let errors = report["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), cases.len() + 1, "{errors:#?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["message"].as_str().unwrap_or("").contains("larger than"))
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["message"].as_str().unwrap_or("").contains("alias bomb"))
+    );
+}
+
+#[test]
+fn json_report_matches_its_schema() {
+    let out = chainproof(&root())
+        .args(["lint", BAD, "-f", "json"])
+        .output()
+        .expect("run");
+    let report = json_of(&out.stdout);
+    let schema: Value = serde_json::from_str(
+        &fs::read_to_string(root().join("schemas/report.json")).expect("schema"),
+    )
+    .expect("json");
+    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(report["version"], 1);
+    let f = &report["findings"][0];
+    assert_eq!(f["rule"], "template-injection");
+    assert_eq!(f["location"]["start"]["line"], 12);
+    assert_eq!(f["location"]["start"]["column"], 28);
+}
+
+#[test]
+fn sarif_is_ready_for_code_scanning() {
+    let out = chainproof(&root())
+        .args(["lint", BAD, "-f", "sarif"])
+        .output()
+        .expect("run");
+    let sarif = json_of(&out.stdout);
+    assert_eq!(sarif["version"], "2.1.0");
+    let run = &sarif["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
+    assert!(rules.iter().any(|r| {
+        r["id"] == "template-injection"
+            && r["help"]["markdown"]
+                .as_str()
+                .is_some_and(|m| m.contains("## Use instead"))
+    }));
+    let res = &run["results"][0];
+    assert_eq!(res["level"], "error");
+    assert_eq!(res["properties"]["severity"], "high");
+    assert!(rules[res["ruleIndex"].as_u64().expect("index") as usize]["id"] == res["ruleId"]);
+    assert_eq!(
+        res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        BAD
+    );
+    assert!(
+        res["partialFingerprints"]["chainproof/v1"]
+            .as_str()
+            .is_some_and(|f| f.len() == 32)
+    );
+}
+
+#[test]
+fn fingerprints_survive_unrelated_edits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = fs::read_to_string(root().join(BAD)).expect("read");
+    fs::write(dir.path().join("a.yml"), &text).expect("write");
+    let fp = |d: &std::path::Path| {
+        let out = chainproof(d)
+            .args(["lint", "a.yml", "-f", "json"])
+            .output()
+            .expect("run");
+        let r = json_of(&out.stdout);
+        r["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| f["fingerprint"].as_str().unwrap_or("").to_owned())
+            .collect::<Vec<_>>()
+    };
+    let before = fp(dir.path());
+    fs::write(
+        dir.path().join("a.yml"),
+        format!("# a new comment\nname: renamed\n{text}"),
+    )
+    .expect("write");
+    let after = fp(dir.path());
+    assert_eq!(before, after);
+    assert!(!before.is_empty());
+}
+
+#[test]
+fn github_annotations_and_job_summary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let summary = dir.path().join("summary.md");
+    let out = chainproof(&root())
+        .args(["lint", BAD, "-f", "github"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with(&format!("::error file={BAD},line=12,col=28,"))),
+        "{stdout}"
+    );
+    let md = fs::read_to_string(&summary).expect("summary written");
+    assert!(
+        md.contains("| high |") && md.contains("template-injection"),
+        "{md}"
+    );
+}
+
+#[test]
+fn gitlab_code_quality() {
+    let out = chainproof(&root())
+        .args(["lint", BAD, "-f", "gitlab"])
+        .output()
+        .expect("run");
+    let items = json_of(&out.stdout);
+    let first = &items[0];
+    assert_eq!(first["check_name"], "template-injection");
+    assert_eq!(first["severity"], "critical");
+    assert_eq!(first["location"]["path"], BAD);
+    assert_eq!(first["location"]["positions"]["begin"]["line"], 12);
+    assert!(first["fingerprint"].as_str().is_some_and(|f| !f.is_empty()));
+}
+
+#[test]
+fn output_file_and_no_colour_when_piped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("r.json");
+    chainproof(&root())
+        .args(["lint", BAD, "-f", "json", "-o"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout("");
+    assert!(json_of(&fs::read(&file).expect("written"))["findings"].is_array());
+    let out = chainproof(&root())
+        .args(["lint", BAD])
+        .output()
+        .expect("run");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains('\u{1b}'),
+        "colour codes in piped output"
+    );
+}
+
+#[test]
+fn fix_then_relint_is_clean_and_keeps_comments() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = fixtures().join("rules/template-injection/bad-direct.yml");
+    let text = format!(
+        "# leading comment\n{}",
+        fs::read_to_string(src).expect("read")
+    );
+    fs::write(dir.path().join("w.yml"), &text).expect("write");
+    chainproof(dir.path())
+        .args(["lint", "w.yml", "--fix", "--fail-on", "none"])
+        .assert()
+        .code(0);
+    let fixed = fs::read_to_string(dir.path().join("w.yml")).expect("read");
+    assert!(fixed.starts_with("# leading comment\n"));
+    assert!(
+        fixed.contains("echo \"Thanks for ${PULL_REQUEST_TITLE}\""),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("PULL_REQUEST_TITLE: ${{ github.event.pull_request.title }}"),
+        "{fixed}"
+    );
+    assert!(fixed.contains("echo \"on ${BRANCH}\""), "{fixed}");
+    let out = chainproof(dir.path())
+        .args(["lint", "w.yml", "-f", "json", "--fail-on", "none"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let r = json_of(&out.stdout);
+    let remaining: Vec<_> = r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "template-injection" && f["fix"].is_object())
+        .collect();
+    assert!(
+        remaining.is_empty(),
+        "fixable findings left: {remaining:#?}"
+    );
+    // github-script is not fixed automatically: it stays reported.
+    assert!(
+        r["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["rule"] == "template-injection")
+    );
+}
+
+#[test]
+fn config_disables_rules_and_bad_config_names_the_position() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::copy(root().join(BAD), dir.path().join("w.yml")).expect("copy");
+    fs::write(
+        dir.path().join("chainproof.yml"),
+        "disable: [template-injection]\n",
+    )
+    .expect("write");
+    let out = chainproof(dir.path())
+        .args(["lint", ".", "w.yml", "-f", "json"])
+        .output()
+        .expect("run");
+    let r = json_of(&out.stdout);
+    assert!(
+        r["findings"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .all(|f| f["rule"] != "template-injection")
+    );
+    fs::write(
+        dir.path().join("chainproof.yml"),
+        "disable: []\nunknown-key: 1\n",
+    )
+    .expect("write");
+    let out = chainproof(dir.path())
+        .args(["lint", "w.yml"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("chainproof.yml") && err.contains("unknown-key"),
+        "{err}"
+    );
+}
+
+#[test]
+fn explain_prints_rule_docs() {
+    let out = chainproof(&root())
+        .args(["explain", "template-injection"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("## Why is this bad") && text.contains("--fix"),
+        "{text}"
+    );
+    chainproof(&root())
+        .args(["explain", "no-such-rule"])
+        .assert()
+        .code(2);
+    let list = chainproof(&root()).args(["explain"]).output().expect("run");
+    assert!(String::from_utf8_lossy(&list.stdout).contains("template-injection"));
+}
+
+#[test]
+fn check_runs_lint_and_says_what_it_skipped() {
+    let out = chainproof(&root())
+        .args([
+            "check",
+            "tests/fixtures/rules/template-injection/bad-repo",
+            "-f",
+            "json",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let r = json_of(&out.stdout);
+    assert!(!r["findings"].as_array().expect("f").is_empty());
+    assert!(
+        r["skipped"]
+            .as_array()
+            .expect("skipped")
+            .iter()
+            .any(|s| s["what"] == "sbom")
+    );
+}
