@@ -17,6 +17,41 @@ fn check(rel: &str, fresh: &str) {
     );
 }
 
+/// `docs/rules.md`: the rule table and every rule's documentation.
+fn rules_doc() -> String {
+    let mut s = String::from("# Rules\n\n<!-- generated from crates/pipeline/src/rules by tests/generated.rs; do not edit -->\n\n| id | severity | confidence | platforms | fix | title |\n|---|---|---|---|---|---|\n");
+    let infos = chainproof_pipeline::registry::infos();
+    for r in &infos {
+        s.push_str(&format!(
+            "| [`{id}`](#{id}) | {} | {} | {} | {} | {} |\n",
+            r.severity,
+            r.confidence.as_str(),
+            r.platforms.join(", "),
+            if r.fixable { "yes" } else { "" },
+            r.title,
+            id = r.id
+        ));
+    }
+    for r in &infos {
+        s.push_str(&format!("\n## {}\n\n", r.id));
+        for line in r.docs.lines() {
+            let line = line.strip_prefix(' ').unwrap_or(line);
+            // Rule docs use `##` headings; nest them under the rule's own heading.
+            if line.starts_with('#') {
+                s.push('#');
+            }
+            s.push_str(line);
+            s.push('\n');
+        }
+    }
+    s
+}
+
+#[test]
+fn rules_doc_is_current() {
+    check("docs/rules.md", &rules_doc());
+}
+
 #[test]
 fn schemas_are_current() {
     check(
