@@ -5,8 +5,12 @@ use chainproof_core::RuleInfo;
 
 use crate::rules::*;
 
-/// Every rule, in documentation order.
-pub static RULES: &[&dyn Rule] = &[&template_injection::TemplateInjection];
+/// Every rule, in documentation order (one per line).
+#[rustfmt::skip]
+pub static RULES: &[&dyn Rule] = &[
+    &invalid_structure::InvalidStructure,
+    &template_injection::TemplateInjection,
+];
 
 /// Metadata of every rule.
 pub fn infos() -> Vec<RuleInfo> {

@@ -272,14 +272,18 @@ pub fn parse(text: &str, file: u32) -> Result<Vec<Node>, ParseError> {
             Event::SequenceEnd => match stack.pop() {
                 Some(Frame::Seq {
                     items,
-                    start,
+                    start: s0,
                     anchor,
                     tag,
                     count,
                 }) => (
                     Node {
+                        span: Span::new(
+                            file,
+                            s0,
+                            collection_end(text, start, end, items.last().map(|n| n.span.end), s0),
+                        ),
                         kind: Kind::Seq(items),
-                        span: Span::new(file, start, end.max(start)),
                         tag,
                     },
                     count,
@@ -295,17 +299,24 @@ pub fn parse(text: &str, file: u32) -> Result<Vec<Node>, ParseError> {
             Event::MappingEnd => match stack.pop() {
                 Some(Frame::Map {
                     entries,
-                    start,
+                    start: s0,
                     anchor,
                     tag,
                     count,
                     ..
                 }) => {
+                    let e = collection_end(
+                        text,
+                        start,
+                        end,
+                        entries.last().map(|(_, v)| v.span.end),
+                        s0,
+                    );
                     let entries = apply_merge_keys(entries);
                     (
                         Node {
                             kind: Kind::Map(entries),
-                            span: Span::new(file, start, end.max(start)),
+                            span: Span::new(file, s0, e),
                             tag,
                         },
                         count,
@@ -377,6 +388,24 @@ pub fn parse(text: &str, file: u32) -> Result<Vec<Node>, ParseError> {
         }
     }
     Ok(docs)
+}
+
+/// Where a collection ends: after its closing bracket for flow style, else where its last child
+/// ends (the parser reports a block collection's end at the next token, often lines later).
+fn collection_end(
+    text: &str,
+    ev_start: usize,
+    ev_end: usize,
+    last_child: Option<usize>,
+    start: usize,
+) -> usize {
+    match text.as_bytes().get(ev_start) {
+        Some(b']' | b'}') => ev_start + 1,
+        _ => match last_child {
+            Some(e) => e.max(start),
+            None => ev_end.max(start),
+        },
+    }
 }
 
 /// Apply YAML merge keys: `<<: *base` (or a list of them) contributes entries not set explicitly.

@@ -2,6 +2,7 @@
 //! own file in this folder and is listed once in [`crate::registry`].
 
 // One line per rule; keep sorted.
+pub mod invalid_structure;
 pub mod template_injection;
 
 use chainproof_core::{Config, Finding, Location, RuleInfo, SourceMap, Span};
