@@ -13,7 +13,7 @@ use crate::support::{fixtures, root};
 
 fn lint_rule(rule: &str, path: &Path) -> (usize, String) {
     let rel = path.strip_prefix(root()).unwrap_or(path).to_path_buf();
-    let ts: Vec<Target> = targets(&[rel]).expect("fixture exists");
+    let ts: Vec<Target> = targets(&[rel], &[]).expect("fixture exists");
     let mut result = lint::lint(&ts, &LintOptions::default());
     assert!(
         result.report.errors.is_empty(),
@@ -48,10 +48,14 @@ fn every_rule_has_fixtures_and_they_behave() {
     std::env::set_current_dir(root()).expect("cd");
     let mut failures = Vec::new();
     // `CHAINPROOF_TEST_RULES=id,id` limits the run to some rules while working on them.
-    let only: Option<Vec<String>> =
-        std::env::var("CHAINPROOF_TEST_RULES").ok().map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
+    let only: Option<Vec<String>> = std::env::var("CHAINPROOF_TEST_RULES")
+        .ok()
+        .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect());
     for info in registry::infos() {
-        if only.as_ref().is_some_and(|o| !o.iter().any(|id| id == info.id)) {
+        if only
+            .as_ref()
+            .is_some_and(|o| !o.iter().any(|id| id == info.id))
+        {
             continue;
         }
         let dir = fixtures().join("rules").join(info.id);

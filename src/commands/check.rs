@@ -15,7 +15,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         anyhow::bail!("{}: not a directory", args.path.display());
     }
     let config = load_config(&args.report, &args.path)?;
-    let targets = discover(&args.path);
+    let targets = discover(&args.path, &config.exclude);
     let mut result = lint::lint(&targets, &LintOptions { config });
     if targets.is_empty() {
         result.report.skipped.push(Skipped {

@@ -10,7 +10,8 @@ use crate::cli::LintArgs;
 
 pub fn run(args: LintArgs) -> Result<Outcome> {
     let config = load_config(&args.report, &first_dir(&args.paths))?;
-    let targets = targets(&args.paths).map_err(|e| anyhow::anyhow!("{}: {}", e.file, e.message))?;
+    let targets = targets(&args.paths, &config.exclude)
+        .map_err(|e| anyhow::anyhow!("{}: {}", e.file, e.message))?;
     if targets.is_empty() {
         anyhow::bail!(
             "no GitHub workflow, action.yml or GitLab CI file found in {}",

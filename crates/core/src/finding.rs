@@ -190,6 +190,9 @@ pub struct Finding {
     pub fix: Option<Fix>,
     /// Stable across unrelated edits of the file (no line numbers in it).
     pub fingerprint: String,
+    /// Byte ranges `(file, start, end)` holding secret text: writers that show source mask them.
+    #[serde(skip)]
+    pub secrets: Vec<Span>,
 }
 
 impl Finding {
@@ -206,6 +209,7 @@ impl Finding {
             help_url: rule.help_url(),
             fix: None,
             fingerprint: String::new(),
+            secrets: Vec::new(),
         }
     }
 
@@ -221,6 +225,14 @@ impl Finding {
 
     pub fn related(mut self, location: Location) -> Self {
         self.related.push(location);
+        self
+    }
+
+    /// Mark `span` as secret text: it is masked wherever source is shown, and never hashed into the
+    /// fingerprint.
+    pub fn secret(mut self, span: Span) -> Self {
+        self.secrets.push(span);
+        self.location.snippet = format!("{}: {}", self.rule, self.location.label);
         self
     }
 

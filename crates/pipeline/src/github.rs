@@ -7,6 +7,8 @@ use crate::yaml::Node;
 #[derive(Debug)]
 pub struct Workflow<'a> {
     pub file: u32,
+    /// Which repository of the run it belongs to (several can be linted at once).
+    pub repo: u32,
     /// Path relative to the repository root (`.github/workflows/ci.yml`).
     pub path: String,
     pub root: &'a Node,
@@ -53,6 +55,8 @@ pub enum ActionKind {
 #[derive(Debug)]
 pub struct Action<'a> {
     pub file: u32,
+    /// Which repository of the run it belongs to.
+    pub repo: u32,
     /// Path relative to the repository root (`actions/lint/action.yml`).
     pub path: String,
     /// The directory a caller names in `uses: ./<dir>`.
@@ -126,6 +130,7 @@ impl<'a> Workflow<'a> {
             .unwrap_or_default();
         Workflow {
             file,
+            repo: 0,
             path,
             root,
             triggers,
@@ -244,6 +249,10 @@ impl<'a> Step<'a> {
         if let Some(n) = self.node.get("name").and_then(Node::as_str) {
             return format!("step \"{n}\"");
         }
+        if let Some(u) = self.uses().and_then(Node::as_str) {
+            let name = u.split('@').next().unwrap_or(u);
+            return format!("step {} (`{name}`)", self.index + 1);
+        }
         format!("step {}", self.index + 1)
     }
 }
@@ -272,6 +281,7 @@ impl<'a> Action<'a> {
             .unwrap_or_default();
         Action {
             file,
+            repo: 0,
             path,
             dir,
             root,

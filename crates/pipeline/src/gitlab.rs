@@ -486,33 +486,10 @@ impl GlJob {
         out
     }
 
-    /// Whether the job can run in a merge-request pipeline (MR code, possibly from a fork).
+    /// Whether the job can run in a merge-request pipeline (MR code, possibly from a fork):
+    /// `workflow:rules` and the job's `rules`/`only`/`except` evaluated first-match, as GitLab does.
     pub fn runs_on_merge_requests(&self, pipeline: &Pipeline) -> bool {
-        let mentions_mr = |n: &Node| {
-            let mut found = false;
-            n.walk(&mut |x| {
-                if let Some(s) = x.as_str() {
-                    if s.contains("merge_request_event")
-                        || s.contains("CI_MERGE_REQUEST_")
-                        || s == "merge_requests"
-                    {
-                        found = true;
-                    }
-                }
-            });
-            found
-        };
-        if let Some(r) = self.node.get("rules") {
-            return mentions_mr(r);
-        }
-        if let Some(o) = self.node.get("only") {
-            return mentions_mr(o);
-        }
-        // No job rules: the job runs in every pipeline the workflow rules allow.
-        pipeline
-            .config
-            .path(&["workflow", "rules"])
-            .is_some_and(mentions_mr)
+        crate::rules::merge_request_secrets::merge_request_reach(self, pipeline).is_some()
     }
 }
 

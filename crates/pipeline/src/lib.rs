@@ -5,9 +5,11 @@ pub mod expr;
 pub mod fix;
 pub mod github;
 pub mod gitlab;
+pub mod gitlab_taint;
 pub mod lint;
 pub mod registry;
 pub mod rules;
+pub mod script;
 pub mod taint;
 pub mod yaml;
 

@@ -53,36 +53,39 @@ fn display(path: &Path) -> String {
     s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
 }
 
+/// `path` relative to `root`, `/`-separated. Both sides are compared canonically, so `.github/workflows`
+/// given from inside a repository still yields `.github/workflows/ci.yml`.
 fn rel(root: &Path, path: &Path) -> String {
-    path.strip_prefix(root)
+    let direct = path.strip_prefix(root).ok().map(Path::to_path_buf);
+    let shown = direct.or_else(|| {
+        let root = std::fs::canonicalize(root).ok()?;
+        let path = std::fs::canonicalize(path).ok()?;
+        path.strip_prefix(&root).ok().map(Path::to_path_buf)
+    });
+    shown
+        .as_deref()
         .unwrap_or(path)
         .to_string_lossy()
         .replace('\\', "/")
 }
 
-/// The repository root of a file: the nearest ancestor with `.git` or `.github`, else its directory.
-fn root_of(file: &Path) -> PathBuf {
-    let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-    let abs = std::fs::canonicalize(&dir).unwrap_or(dir.clone());
-    for anc in abs.ancestors() {
-        if anc.join(".git").exists() || anc.join(".github").is_dir() {
-            // Keep the user's relative spelling when the root is the file's own tree.
-            return pathdiff(&dir, &abs, anc);
-        }
-    }
-    dir
-}
-
-fn pathdiff(dir: &Path, abs: &Path, anc: &Path) -> PathBuf {
-    let up = abs
-        .strip_prefix(anc)
-        .map(|p| p.components().count())
-        .unwrap_or(0);
-    let mut p = dir.to_path_buf();
-    for _ in 0..up {
-        p.push("..");
-    }
-    p
+/// The repository root of a file or directory: the nearest ancestor (itself included, for a
+/// directory) holding `.git` or `.github`, else the directory itself. Absolute.
+fn root_of(path: &Path) -> PathBuf {
+    let dir = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
+    let abs = std::fs::canonicalize(&dir).unwrap_or(dir);
+    abs.ancestors()
+        .find(|anc| anc.join(".git").exists() || anc.join(".github").is_dir())
+        .map_or_else(|| abs.clone(), Path::to_path_buf)
 }
 
 /// Classify a file named on the command line.
@@ -116,9 +119,16 @@ pub fn classify(path: &Path) -> FileKind {
 /// Pipeline files under a repository root: `.github/workflows/*`, every `action.yml`, every
 /// `.gitlab-ci.yml`, and GitLab component templates (`templates/*.yml` with a `spec:` header).
 /// Honours `.gitignore`; skips `.git`, `target` and `node_modules`.
-pub fn discover(root: &Path) -> Vec<Target> {
+pub fn discover(root: &Path, exclude: &[String]) -> Vec<Target> {
+    discover_in(root, root, exclude)
+}
+
+/// Pipeline files under `dir`, which is inside the repository at `root` (paths are classified by
+/// their place in the repository, so `chainproof lint .github/workflows` works).
+pub fn discover_in(dir: &Path, root: &Path, exclude: &[String]) -> Vec<Target> {
+    let exclude: Vec<Regex> = exclude.iter().map(|p| glob_regex(p)).collect();
     let mut out = Vec::new();
-    let walker = ignore::WalkBuilder::new(root)
+    let walker = ignore::WalkBuilder::new(dir)
         .hidden(false)
         .git_ignore(true)
         .git_exclude(true)
@@ -154,6 +164,9 @@ pub fn discover(root: &Path) -> Vec<Target> {
         } else {
             continue;
         };
+        if exclude.iter().any(|re| re.is_match(&r)) {
+            continue;
+        }
         out.push(Target {
             path: path.to_path_buf(),
             root: root.to_path_buf(),
@@ -171,12 +184,13 @@ fn is_component_template(rel: &str, path: &Path) -> bool {
             .is_ok_and(|t| t.lines().next().is_some_and(|l| l.trim_end() == "spec:"))
 }
 
-/// Turn command-line paths into targets (files as given; directories searched).
-pub fn targets(paths: &[PathBuf]) -> Result<Vec<Target>, InputError> {
+/// Turn command-line paths into targets: files as given (always linted), directories searched
+/// without the `exclude` globs (relative to the repository root).
+pub fn targets(paths: &[PathBuf], exclude: &[String]) -> Result<Vec<Target>, InputError> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
-            out.extend(discover(p));
+            out.extend(discover_in(p, &root_of(p), exclude));
         } else if p.is_file() {
             out.push(Target {
                 path: p.clone(),
@@ -240,6 +254,17 @@ impl IncludeLoader for Loader<'_> {
             return Err("path leaves the repository".into());
         }
         let full = self.root.join(path);
+        // A symbolic link may point at any file of the machine running the linter (a runner's
+        // `/proc/self/environ`, whose lines an error snippet would print); GitLab itself reads
+        // includes from the repository only.
+        if let (Ok(real), Ok(root)) = (
+            std::fs::canonicalize(&full),
+            std::fs::canonicalize(&self.root),
+        ) {
+            if !real.starts_with(&root) {
+                return Err("path leaves the repository (symbolic link)".into());
+            }
+        }
         let text = read(&full)?;
         let id = self
             .sources
@@ -342,14 +367,7 @@ pub fn lint(targets: &[Target], options: &LintOptions) -> Lint {
     let mut sources = SourceMap::default();
     let mut report = Report::default();
 
-    let excluded = |t: &Target| {
-        let r = rel(&t.root, &t.path);
-        config
-            .exclude
-            .iter()
-            .any(|pat| glob_regex(pat).is_match(&r))
-    };
-    let targets: Vec<&Target> = targets.iter().filter(|t| !excluded(t)).collect();
+    let targets: Vec<&Target> = targets.iter().collect();
 
     // Read and parse in parallel; register files in a stable order.
     let texts: Vec<(usize, Result<String, String>)> = targets
@@ -437,11 +455,28 @@ pub fn lint(targets: &[Target], options: &LintOptions) -> Lint {
 
     let mut workflows = Vec::new();
     let mut actions = Vec::new();
+    let mut roots: Vec<&Path> = Vec::new();
     for p in &parsed {
         let Some(root) = p.docs.first() else { continue };
+        let repo = match roots.iter().position(|r| *r == p.target.root.as_path()) {
+            Some(i) => i,
+            None => {
+                roots.push(&p.target.root);
+                roots.len() - 1
+            }
+        };
+        let repo = u32::try_from(repo).unwrap_or(u32::MAX);
         match p.target.kind {
-            FileKind::Workflow => workflows.push(Workflow::new(p.file, p.rel.clone(), root)),
-            FileKind::Action => actions.push(Action::new(p.file, p.rel.clone(), root)),
+            FileKind::Workflow => {
+                let mut wf = Workflow::new(p.file, p.rel.clone(), root);
+                wf.repo = repo;
+                workflows.push(wf);
+            }
+            FileKind::Action => {
+                let mut a = Action::new(p.file, p.rel.clone(), root);
+                a.repo = repo;
+                actions.push(a);
+            }
             FileKind::Gitlab => {}
         }
     }

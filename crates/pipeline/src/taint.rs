@@ -188,15 +188,15 @@ fn step_output_taint(
     depth: usize,
 ) -> Option<Source> {
     if let Some(run) = producer.run().and_then(Node::as_str) {
-        let writes = run.contains(&format!("{name}=")) || run.contains(&format!("name={name}"));
-        if !writes || !run.contains("GITHUB_OUTPUT") && !run.contains("set-output") {
+        if !run.contains("GITHUB_OUTPUT") && !run.contains("set-output") {
             return None;
         }
-        if let Some(s) = text_taint_at(cx, scope, Some(producer), run, depth) {
+        let value = output_value_text(run, name)?;
+        if let Some(s) = text_taint_at(cx, scope, Some(producer), &value, depth) {
             return Some(s);
         }
         // `echo "name=$TITLE" >> "$GITHUB_OUTPUT"` with TITLE from a tainted env var.
-        for var in shell_vars(run) {
+        for var in shell_vars(&value) {
             if let Some(v) = env_value(scope, Some(producer), var) {
                 if let Some(s) = node_taint(cx, scope, Some(producer), v, depth + 1) {
                     return Some(hop(s, format!("env.{var}"), v.span));
@@ -221,6 +221,30 @@ fn step_output_taint(
             .and_then(|s| node_taint(cx, scope, Some(producer), s, depth));
     }
     None
+}
+
+/// The text a `run:` script writes as output `name`: what follows `name=` on the lines that set it,
+/// or the whole script for forms that cannot be cut out (`name<<EOF` here-documents,
+/// `::set-output name=...`). `None` when the script never sets it.
+fn output_value_text(run: &str, name: &str) -> Option<String> {
+    let is_ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let at_word = |line: &str, i: usize| line[..i].chars().next_back().is_none_or(|c| !is_ident(c));
+    let mut found = Vec::new();
+    for line in run.lines() {
+        for (i, _) in line.match_indices(name) {
+            let rest = &line[i + name.len()..];
+            if !at_word(line, i) {
+                continue;
+            }
+            if rest.starts_with("<<") || line[..i].ends_with("name=") {
+                return Some(run.to_owned());
+            }
+            if let Some(v) = rest.strip_prefix('=') {
+                found.push(v.to_owned());
+            }
+        }
+    }
+    (!found.is_empty()).then(|| found.join("\n"))
 }
 
 /// Shell variable names referenced as `$NAME` or `${NAME}` in a script.
@@ -269,7 +293,7 @@ fn input_taint(cx: &Cx<'_, '_>, scope: Scope<'_, '_>, name: &str, depth: usize) 
                     else {
                         continue;
                     };
-                    if p != wf.path {
+                    if p != wf.path || caller.repo != wf.repo {
                         continue;
                     }
                     callers += 1;
@@ -294,7 +318,7 @@ fn input_taint(cx: &Cx<'_, '_>, scope: Scope<'_, '_>, name: &str, depth: usize) 
         }
         Scope::Action(action) => {
             let mut callers = 0;
-            for caller in &repo.workflows {
+            for caller in repo.workflows.iter().filter(|w| w.repo == action.repo) {
                 for job in &caller.jobs {
                     for step in &job.steps {
                         if let Some(v) = local_call_input(step, &action.dir, name, &mut callers) {
@@ -318,7 +342,7 @@ fn input_taint(cx: &Cx<'_, '_>, scope: Scope<'_, '_>, name: &str, depth: usize) 
                     }
                 }
             }
-            for other in &repo.actions {
+            for other in repo.actions.iter().filter(|a| a.repo == action.repo) {
                 for step in &other.steps {
                     if let Some(v) = local_call_input(step, &action.dir, name, &mut callers) {
                         if let Some(s) = node_taint(cx, Scope::Action(other), Some(step), v, depth)
@@ -379,6 +403,20 @@ pub fn privileged(wf: &Workflow<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::shell_vars;
+
+    #[test]
+    fn output_values_are_cut_out_of_the_script() {
+        use super::output_value_text;
+        let run = "if [[ \"$T\" =~ x ]]; then\n  echo \"breaking=true\" >> $GITHUB_OUTPUT\nelse\n  echo \"breaking=false\" >> $GITHUB_OUTPUT\nfi";
+        assert_eq!(
+            output_value_text(run, "breaking").as_deref(),
+            Some("true\" >> $GITHUB_OUTPUT\nfalse\" >> $GITHUB_OUTPUT")
+        );
+        assert_eq!(output_value_text(run, "other"), None);
+        assert_eq!(output_value_text("echo \"nobreaking=1\"", "breaking"), None);
+        let heredoc = "echo \"body<<EOF\" >> $GITHUB_OUTPUT\necho \"$B\" >> $GITHUB_OUTPUT";
+        assert_eq!(output_value_text(heredoc, "body").as_deref(), Some(heredoc));
+    }
 
     #[test]
     fn finds_shell_variables() {

@@ -338,9 +338,17 @@ pub fn parse(text: &str, file: u32) -> Result<Vec<Node>, ParseError> {
                     ScalarStyle::Literal => Style::Literal,
                     ScalarStyle::Folded => Style::Folded,
                 };
+                // Block scalars end, for the parser, where the next token starts: keep the span
+                // on the scalar's own text.
+                let end = match style {
+                    Style::Literal | Style::Folded => {
+                        start + text.get(start..end).map_or(0, |t| t.trim_end().len())
+                    }
+                    _ => end.max(start),
+                };
                 let node = Node {
                     kind: Kind::Scalar(value.as_ref().into(), style),
-                    span: Span::new(file, start, end.max(start)),
+                    span: Span::new(file, start, end),
                     tag: tag_string(tag.as_deref()),
                 };
                 (node, 1, anchor)

@@ -56,7 +56,39 @@ fn level(s: Severity) -> Level {
     }
 }
 
+/// A copy of the sources with every secret span masked by `*` (one per byte, so every other span
+/// keeps its offsets).
+fn redacted(out: &Output<'_>) -> Option<SourceMap> {
+    let secrets: Vec<_> = out
+        .report
+        .findings
+        .iter()
+        .flat_map(|f| f.secrets.iter())
+        .collect();
+    if secrets.is_empty() {
+        return None;
+    }
+    let mut map = SourceMap::default();
+    for (id, file) in out.sources.files().iter().enumerate() {
+        let mut text = file.text.to_string();
+        for s in secrets.iter().filter(|s| s.file as usize == id) {
+            let (start, end) = (s.start.min(text.len()), s.end.min(text.len()));
+            if let Some(secret) = text.get(start..end) {
+                let mask: String = secret
+                    .bytes()
+                    .map(|b| if b == b'\n' { '\n' } else { '*' })
+                    .collect();
+                text.replace_range(start..end, &mask);
+            }
+        }
+        map.add(crate::source::SourceFile::new(file.path.clone(), text));
+    }
+    Some(map)
+}
+
 pub fn write(out: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
+    let masked = redacted(out);
+    let sources = masked.as_ref().unwrap_or(out.sources);
     let config = Config::default();
     let styles = term::Styles::default();
     let mut buf = if out.color {
@@ -65,7 +97,7 @@ pub fn write(out: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
         term::termcolor::Buffer::no_color()
     };
     for f in &out.report.findings {
-        let file = out.sources.find(&f.location.file);
+        let file = sources.find(&f.location.file);
         let mut diag = Diagnostic::new(level(f.severity))
             .with_code(f.rule.clone())
             .with_message(format!("{}: {}", f.title, f.message));
@@ -82,7 +114,7 @@ pub fn write(out: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
                         .with_message(f.location.label.clone()),
                 ];
                 for r in &f.related {
-                    if let Some(rid) = out.sources.find(&r.file) {
+                    if let Some(rid) = sources.find(&r.file) {
                         labels.push(
                             Label::secondary(rid, r.offset..r.offset + r.length)
                                 .with_message(r.label.clone()),
@@ -104,7 +136,7 @@ pub fn write(out: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
         }
         diag = diag.with_notes(notes);
         let mut styled = term::StylesWriter::new(&mut buf, &styles);
-        term::emit_to_write_style(&mut styled, &config, out.sources, &diag)
+        term::emit_to_write_style(&mut styled, &config, sources, &diag)
             .map_err(|e| io::Error::other(e.to_string()))?;
     }
     w.write_all(buf.as_slice())?;

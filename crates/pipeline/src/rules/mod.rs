@@ -2,8 +2,42 @@
 //! own file in this folder and is listed once in [`crate::registry`].
 
 // One line per rule; keep sorted.
+pub mod archived_uses;
+pub mod artifact_poisoning;
+pub mod artifacts_exposure;
+pub mod bot_conditions;
+pub mod cache_poisoning;
+pub mod dangerous_triggers;
+pub mod dind_service;
+pub mod env_injection;
+pub mod excessive_permissions;
+pub mod expression_syntax;
+pub mod hardcoded_credentials;
+pub mod insecure_commands;
+pub mod invalid_cron;
+pub mod invalid_needs;
 pub mod invalid_structure;
+pub mod job_token_leak;
+pub mod known_vulnerable_actions;
+pub mod merge_request_secrets;
+pub mod missing_required_input;
+pub mod overprovisioned_secrets;
+pub mod remote_script_exec;
+pub mod secrets_in_logs;
+pub mod secrets_inherit;
+pub mod self_hosted_runner;
+pub mod shell_injection;
 pub mod template_injection;
+pub mod typosquat_uses;
+pub mod undefined_reference;
+pub mod unknown_key;
+pub mod unpinned_images;
+pub mod unpinned_includes;
+pub mod unpinned_install;
+pub mod unpinned_uses;
+pub mod unprotected_deploy_gate;
+pub mod unsound_condition;
+pub mod untrusted_checkout;
 
 use chainproof_core::{Config, Finding, Location, RuleInfo, SourceMap, Span};
 
@@ -51,16 +85,31 @@ pub struct Repo<'a> {
 }
 
 impl<'a> Repo<'a> {
-    /// The local action a `uses: ./dir` names.
+    /// The local action a `uses: ./dir` names, in any repository of the run (prefer
+    /// [`Repo::local_action_in`] when the caller's repository is known).
     pub fn local_action(&self, dir: &str) -> Option<&Action<'a>> {
         let dir = dir.trim_start_matches("./").trim_end_matches('/');
         self.actions.iter().find(|a| a.dir == dir)
     }
 
-    /// The workflow a `uses: ./.github/workflows/x.yml` names.
+    /// The local action a `uses: ./dir` in repository `repo` names.
+    pub fn local_action_in(&self, repo: u32, dir: &str) -> Option<&Action<'a>> {
+        let dir = dir.trim_start_matches("./").trim_end_matches('/');
+        self.actions.iter().find(|a| a.repo == repo && a.dir == dir)
+    }
+
+    /// The workflow a `uses: ./.github/workflows/x.yml` names, in any repository of the run.
     pub fn local_workflow(&self, path: &str) -> Option<&Workflow<'a>> {
         let path = path.trim_start_matches("./");
         self.workflows.iter().find(|w| w.path == path)
+    }
+
+    /// The workflow a `uses: ./.github/workflows/x.yml` in repository `repo` names.
+    pub fn local_workflow_in(&self, repo: u32, path: &str) -> Option<&Workflow<'a>> {
+        let path = path.trim_start_matches("./");
+        self.workflows
+            .iter()
+            .find(|w| w.repo == repo && w.path == path)
     }
 }
 
