@@ -19,7 +19,9 @@ fn check(rel: &str, fresh: &str) {
 
 /// `docs/rules.md`: the rule table and every rule's documentation.
 fn rules_doc() -> String {
-    let mut s = String::from("# Rules\n\n<!-- generated from crates/pipeline/src/rules by tests/generated.rs; do not edit -->\n\n| id | severity | confidence | platforms | fix | title |\n|---|---|---|---|---|---|\n");
+    let mut s = String::from(
+        "# Rules\n\n<!-- generated from crates/pipeline/src/rules by tests/generated.rs; do not edit -->\n\n| id | severity | confidence | platforms | fix | title |\n|---|---|---|---|---|---|\n",
+    );
     let infos = chainproof_pipeline::registry::infos();
     for r in &infos {
         s.push_str(&format!(

@@ -2,6 +2,8 @@
 //! `extends` and `default:` resolved into effective jobs. Merged nodes keep the spans of the
 //! file and line they came from, so a finding on an inherited `image:` points at the template.
 
+use std::collections::HashMap;
+
 use chainproof_core::Span;
 
 use crate::yaml::{Kind, Node};
@@ -343,6 +345,10 @@ impl Pipeline {
         };
         let config = resolve_references(&raw, &raw, 0, &mut problems);
         let jobs = build_jobs(&config, &mut problems);
+        // One report per problem: templates inherited by many jobs would repeat theirs.
+        let mut seen = std::collections::HashSet::new();
+        problems
+            .retain(|p| seen.insert((p.span.file, p.span.start, p.span.end, p.message.clone())));
         Pipeline {
             file,
             path: path.to_owned(),
@@ -388,13 +394,17 @@ fn build_jobs(config: &Node, problems: &mut Vec<Problem>) -> Vec<GlJob> {
             defaults.push((k.clone(), v.clone()));
         }
     }
+    let mut extends = Extends {
+        config,
+        resolved: HashMap::new(),
+    };
     let mut jobs = Vec::new();
     for (k, v) in config.entries() {
         let Some(name) = k.as_str() else { continue };
         if GLOBAL_KEYWORDS.contains(&name) || !v.is_map() {
             continue;
         }
-        let mut node = resolve_extends(config, name, v, 0, &mut vec![name.to_owned()], problems);
+        let mut node = extends.resolve(name, v, &mut vec![name.to_owned()], problems);
         let inherit = node.path(&["inherit", "default"]).cloned();
         let inherits = |key: &str| match &inherit {
             None => true,
@@ -422,55 +432,70 @@ fn build_jobs(config: &Node, problems: &mut Vec<Problem>) -> Vec<GlJob> {
     jobs
 }
 
-fn resolve_extends(
-    config: &Node,
-    name: &str,
-    job: &Node,
-    depth: usize,
-    chain: &mut Vec<String>,
-    problems: &mut Vec<Problem>,
-) -> Node {
-    let Some(ext) = job.get("extends") else {
-        return job.clone();
-    };
-    let mut base: Option<Node> = None;
-    for parent in ext.scalars() {
-        let Some(pname) = parent.as_str() else {
-            continue;
+/// Resolves `extends` chains, each job once: a diamond of templates would otherwise be walked
+/// once per path (exponential in the depth).
+struct Extends<'c> {
+    config: &'c Node,
+    resolved: HashMap<String, Node>,
+}
+
+impl Extends<'_> {
+    fn resolve(
+        &mut self,
+        name: &str,
+        job: &Node,
+        chain: &mut Vec<String>,
+        problems: &mut Vec<Problem>,
+    ) -> Node {
+        let Some(ext) = job.get("extends") else {
+            return job.clone();
         };
-        if chain.iter().any(|c| c == pname) {
-            problems.push(Problem {
-                span: parent.span,
-                message: format!("`extends` cycle: {} -> {pname}", chain.join(" -> ")),
+        let mut base: Option<Node> = None;
+        for parent in ext.scalars() {
+            let Some(pname) = parent.as_str() else {
+                continue;
+            };
+            if chain.iter().any(|c| c == pname) {
+                problems.push(Problem {
+                    span: parent.span,
+                    message: format!("`extends` cycle: {} -> {pname}", chain.join(" -> ")),
+                });
+                continue;
+            }
+            if chain.len() > MAX_EXTENDS_DEPTH {
+                problems.push(Problem {
+                    span: parent.span,
+                    message: format!("`extends` deeper than {MAX_EXTENDS_DEPTH} levels"),
+                });
+                continue;
+            }
+            let Some(pnode) = self.config.get(pname) else {
+                problems.push(Problem {
+                    span: parent.span,
+                    message: format!("job `{name}` extends `{pname}`, which is not defined"),
+                });
+                continue;
+            };
+            let resolved = match self.resolved.get(pname) {
+                Some(r) => r.clone(),
+                None => {
+                    chain.push(pname.to_owned());
+                    let r = self.resolve(pname, pnode, chain, problems);
+                    chain.pop();
+                    self.resolved.insert(pname.to_owned(), r.clone());
+                    r
+                }
+            };
+            base = Some(match base {
+                Some(b) => deep_merge(&b, &resolved),
+                None => resolved,
             });
-            continue;
         }
-        if depth + 1 > MAX_EXTENDS_DEPTH {
-            problems.push(Problem {
-                span: parent.span,
-                message: format!("`extends` deeper than {MAX_EXTENDS_DEPTH} levels"),
-            });
-            continue;
+        let own = without_key(job, "extends");
+        match base {
+            Some(b) => without_key(&deep_merge(&b, &own), "extends"),
+            None => own,
         }
-        let Some(pnode) = config.get(pname) else {
-            problems.push(Problem {
-                span: parent.span,
-                message: format!("job `{name}` extends `{pname}`, which is not defined"),
-            });
-            continue;
-        };
-        chain.push(pname.to_owned());
-        let resolved = resolve_extends(config, pname, pnode, depth + 1, chain, problems);
-        chain.pop();
-        base = Some(match base {
-            Some(b) => deep_merge(&b, &resolved),
-            None => resolved,
-        });
-    }
-    let own = without_key(job, "extends");
-    match base {
-        Some(b) => without_key(&deep_merge(&b, &own), "extends"),
-        None => own,
     }
 }
 

@@ -216,14 +216,44 @@ struct Parsed {
     docs: Vec<Node>,
 }
 
-fn read(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if meta.len() > MAX_FILE_BYTES as u64 {
-        return Err(format!("file is larger than {} MiB", MAX_FILE_BYTES >> 20));
+/// A file that could not be read as text; `pos` is the 1-based line and column of the problem.
+struct ReadError {
+    message: String,
+    pos: Option<(usize, usize)>,
+}
+
+impl From<ReadError> for String {
+    fn from(e: ReadError) -> String {
+        match e.pos {
+            Some((l, c)) => format!("{} at {l}:{c}", e.message),
+            None => e.message,
+        }
     }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes)
-        .map_err(|e| format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to()))
+}
+
+fn read(path: &Path) -> Result<String, ReadError> {
+    let plain = |message: String| ReadError { message, pos: None };
+    let meta = std::fs::metadata(path).map_err(|e| plain(e.to_string()))?;
+    if meta.len() > MAX_FILE_BYTES as u64 {
+        return Err(plain(format!(
+            "file is larger than {} MiB",
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| plain(e.to_string()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+        let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let column = String::from_utf8_lossy(&valid[line_start..])
+            .chars()
+            .count()
+            + 1;
+        ReadError {
+            message: "not valid UTF-8".into(),
+            pos: Some((line, column)),
+        }
+    })
 }
 
 fn error_at(sources: &SourceMap, file: u32, offset: usize, message: String) -> InputError {
@@ -370,7 +400,7 @@ pub fn lint(targets: &[Target], options: &LintOptions) -> Lint {
     let targets: Vec<&Target> = targets.iter().collect();
 
     // Read and parse in parallel; register files in a stable order.
-    let texts: Vec<(usize, Result<String, String>)> = targets
+    let texts: Vec<(usize, Result<String, ReadError>)> = targets
         .par_iter()
         .enumerate()
         .map(|(i, t)| (i, read(&t.path)))
@@ -385,9 +415,9 @@ pub fn lint(targets: &[Target], options: &LintOptions) -> Lint {
             }
             Err(e) => report.errors.push(InputError {
                 file: display(&t.path),
-                line: 0,
-                column: 0,
-                message: e,
+                line: e.pos.map_or(0, |p| p.0),
+                column: e.pos.map_or(0, |p| p.1),
+                message: e.message,
             }),
         }
     }

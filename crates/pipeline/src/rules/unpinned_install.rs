@@ -582,7 +582,16 @@ fn tool_install<'w, 'a>(tool: String, args: &'w [Word<'a>]) -> Option<Unpinned<'
     })
 }
 
-fn check(cx: &Cx<'_, '_>, lines: &[Line<'_>], mut js_locked: bool, out: &mut Vec<Finding>) {
+/// `earlier_lock` says whether an earlier step installed locked JavaScript dependencies; it is
+/// only asked (it walks the job's earlier steps) when the answer matters, for `npx`-style runs.
+fn check(
+    cx: &Cx<'_, '_>,
+    lines: &[Line<'_>],
+    earlier_lock: &dyn Fn() -> bool,
+    out: &mut Vec<Finding>,
+) {
+    let mut js_locked = false;
+    let mut asked = false;
     for line in lines {
         let pipes = parse(line.text);
         for c in commands(&pipes) {
@@ -592,6 +601,13 @@ fn check(cx: &Cx<'_, '_>, lines: &[Line<'_>], mut js_locked: bool, out: &mut Vec
             let Some(u) = unpinned(c.argv(), js_locked) else {
                 continue;
             };
+            if !js_locked && !asked && unpinned(c.argv(), true).is_none() {
+                asked = true;
+                js_locked = earlier_lock();
+                if js_locked {
+                    continue;
+                }
+            }
             let names: Vec<String> = u
                 .packages
                 .iter()
@@ -662,7 +678,7 @@ impl Rule for UnpinnedInstall {
             return;
         }
         if let Some(line) = github_line(step) {
-            check(cx, &[line], earlier_js_install(cx, scope, step), out);
+            check(cx, &[line], &|| earlier_js_install(cx, scope, step), out);
         }
     }
 
@@ -673,7 +689,7 @@ impl Rule for UnpinnedInstall {
         job: &GlJob,
         out: &mut Vec<Finding>,
     ) {
-        check(cx, &gitlab_lines(job), false, out);
+        check(cx, &gitlab_lines(job), &|| false, out);
     }
 }
 
