@@ -481,3 +481,39 @@ fn secrets_never_reach_output() {
     let summary = fs::read_to_string(dir.path().join("summary.md")).expect("summary");
     assert!(!summary.contains(token) && !summary.contains(password));
 }
+
+#[test]
+fn fix_sets_persist_credentials_false() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = fixtures().join("rules/persisted-git-credentials/bad-default.yml");
+    fs::copy(src, dir.path().join("w.yml")).expect("copy");
+    chainproof(dir.path())
+        .args(["lint", "w.yml", "--fix", "--fail-on", "none"])
+        .assert()
+        .code(0);
+    let fixed = fs::read_to_string(dir.path().join("w.yml")).expect("read");
+    assert!(
+        fixed.contains(
+            "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n        with:\n          persist-credentials: false\n      - run: make test"
+        ),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("        with:\n          persist-credentials: false\n          repository: example/tools"),
+        "{fixed}"
+    );
+    let out = chainproof(dir.path())
+        .args(["lint", "w.yml", "-f", "json", "--fail-on", "none"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "the fixed file still parses");
+    let r = json_of(&out.stdout);
+    assert!(
+        r["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| f["rule"] != "persisted-git-credentials"),
+        "{r:#}"
+    );
+}

@@ -25,6 +25,7 @@ pub static RULES: &[&dyn Rule] = &[
     &untrusted_checkout::UntrustedCheckout,
     &artifact_poisoning::ArtifactPoisoning,
     &excessive_permissions::ExcessivePermissions,
+    &persisted_git_credentials::PersistedGitCredentials,
     &bot_conditions::BotConditions,
     &unsound_condition::UnsoundCondition,
     &unpinned_includes::UnpinnedIncludes,

@@ -22,6 +22,7 @@ pub mod known_vulnerable_actions;
 pub mod merge_request_secrets;
 pub mod missing_required_input;
 pub mod overprovisioned_secrets;
+pub mod persisted_git_credentials;
 pub mod remote_script_exec;
 pub mod secrets_in_logs;
 pub mod secrets_inherit;
