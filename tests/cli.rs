@@ -409,6 +409,28 @@ fn check_runs_lint_and_says_what_it_skipped() {
             .iter()
             .any(|s| s["what"] == "sbom")
     );
+    let out = chainproof(&root())
+        .args([
+            "check",
+            "tests/fixtures/rules/template-injection/bad-repo",
+            "-f",
+            "sarif",
+        ])
+        .output()
+        .expect("run");
+    let sarif = json_of(&out.stdout);
+    let notes = &sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"];
+    assert!(
+        notes
+            .as_array()
+            .expect("notifications")
+            .iter()
+            .any(|n| n["level"] == "note"
+                && n["message"]["text"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("skipped sbom"))),
+        "{notes:#}"
+    );
 }
 
 #[test]

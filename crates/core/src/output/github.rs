@@ -47,6 +47,14 @@ pub fn write(out: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
             )),
         )?;
     }
+    for sk in &out.report.skipped {
+        writeln!(
+            w,
+            "::notice title=chainproof skipped {}::{}",
+            escape_property(&sk.what),
+            escape_data(&sk.reason)
+        )?;
+    }
     for e in &out.report.errors {
         writeln!(
             w,

@@ -104,6 +104,12 @@ pub fn write(out: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
             r
         })
         .collect();
+    let skipped = out.report.skipped.iter().map(|sk| {
+        json!({
+            "level": "note",
+            "message": { "text": format!("skipped {}: {}", sk.what, sk.reason) }
+        })
+    });
     let notifications: Vec<Value> = out
         .report
         .errors
@@ -118,6 +124,7 @@ pub fn write(out: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
                 } }]
             })
         })
+        .chain(skipped)
         .collect();
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
