@@ -26,6 +26,32 @@ pub struct Trigger<'a> {
     pub config: Option<&'a Node>,
 }
 
+impl Trigger<'_> {
+    /// For `workflow_run`: whether it can follow a run that outsiders started, i.e. a workflow it
+    /// names (looked up by `name:` or path in `workflows`) is externally triggerable. No
+    /// `workflows:` filter, or a named workflow that is not in `workflows`, counts as yes.
+    pub fn follows_untrusted_runs(&self, workflows: &[Workflow<'_>]) -> bool {
+        let names = self
+            .config
+            .and_then(|c| c.get("workflows"))
+            .map(|w| w.scalars())
+            .unwrap_or_default();
+        if names.is_empty() {
+            return true;
+        }
+        names.iter().filter_map(|n| n.as_str()).any(|name| {
+            let named: Vec<&Workflow<'_>> = workflows
+                .iter()
+                .filter(|w| {
+                    w.root.get("name").and_then(Node::as_str).map(str::trim) == Some(name)
+                        || w.path == name
+                })
+                .collect();
+            named.is_empty() || named.iter().any(|w| w.externally_triggerable())
+        })
+    }
+}
+
 /// A job: either steps or a call of a reusable workflow (`uses:`).
 #[derive(Debug)]
 pub struct Job<'a> {
@@ -146,9 +172,9 @@ impl<'a> Workflow<'a> {
         self.triggers.iter().find(|t| t.name == name)
     }
 
-    /// Whether someone without write access can start this workflow (forks, issues, comments).
-    pub fn externally_triggerable(&self) -> bool {
-        self.triggers.iter().any(|t| {
+    /// The triggers someone without write access can cause (forks, issues, comments), in order.
+    pub fn external_triggers(&self) -> impl Iterator<Item = &Trigger<'a>> {
+        self.triggers.iter().filter(|t| {
             matches!(
                 t.name,
                 "pull_request"
@@ -166,15 +192,22 @@ impl<'a> Workflow<'a> {
         })
     }
 
-    /// Triggers that run with the base repository's secrets and a write token on fork content.
-    pub fn privileged_triggers(&self) -> Vec<&Trigger<'a>> {
+    /// Whether someone without write access can start this workflow (forks, issues, comments).
+    pub fn externally_triggerable(&self) -> bool {
+        self.external_triggers().next().is_some()
+    }
+
+    /// Triggers that run with the base repository's secrets and a write token on events outsiders
+    /// can cause: `pull_request_target`, `issue_comment`, and `workflow_run` when it can follow a
+    /// run outsiders started ([`Trigger::follows_untrusted_runs`]; `workflows` are the workflows
+    /// of the repository, to look the followed ones up).
+    pub fn privileged_triggers(&self, workflows: &[Workflow<'_>]) -> Vec<&Trigger<'a>> {
         self.triggers
             .iter()
-            .filter(|t| {
-                matches!(
-                    t.name,
-                    "pull_request_target" | "workflow_run" | "issue_comment"
-                )
+            .filter(|t| match t.name {
+                "pull_request_target" | "issue_comment" => true,
+                "workflow_run" => t.follows_untrusted_runs(workflows),
+                _ => false,
             })
             .collect()
     }

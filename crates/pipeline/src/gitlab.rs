@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use chainproof_core::Span;
 
+use crate::lint::glob_regex;
 use crate::yaml::{Kind, Node};
 
 /// Top-level keys that are not jobs.
@@ -84,7 +85,49 @@ pub struct GlJob {
 #[derive(Debug, Clone)]
 pub struct Problem {
     pub span: Span,
+    pub kind: ProblemKind,
+    /// The sentence for users (rules report it as is).
     pub message: String,
+}
+
+/// What kind of thing could not be resolved, so rules need not read messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// `include: local` names no existing file (or a glob matches none).
+    IncludeNotFound,
+    /// An included file could not be read or parsed.
+    IncludeUnreadable,
+    /// More than [`MAX_INCLUDES`] files.
+    TooManyIncludes,
+    /// `!reference [a, b]` names nothing.
+    UnknownReference,
+    /// `!reference` tags nested deeper than GitLab follows.
+    ReferenceTooDeep,
+    /// A job `extends` a job or template that is not defined; `target` is its name.
+    UnknownExtends { target: String },
+    /// `extends` chains that loop.
+    ExtendsCycle,
+    /// `extends` deeper than [`MAX_EXTENDS_DEPTH`].
+    ExtendsTooDeep,
+}
+
+impl ProblemKind {
+    /// Something named is not defined in the files chainproof read (it may be in an include it
+    /// cannot read).
+    pub fn is_missing_definition(&self) -> bool {
+        matches!(
+            self,
+            ProblemKind::UnknownReference | ProblemKind::UnknownExtends { .. }
+        )
+    }
+
+    /// An included file is missing or unreadable, so anything may be defined there.
+    pub fn is_unreadable_include(&self) -> bool {
+        matches!(
+            self,
+            ProblemKind::IncludeNotFound | ProblemKind::IncludeUnreadable
+        )
+    }
 }
 
 /// A whole GitLab pipeline (or a component template).
@@ -222,6 +265,7 @@ fn resolve_references(
             Some(_) => {
                 problems.push(Problem {
                     span: node.span,
+                    kind: ProblemKind::ReferenceTooDeep,
                     message: "`!reference` nested more than 10 levels".into(),
                 });
                 node.clone()
@@ -229,6 +273,7 @@ fn resolve_references(
             None => {
                 problems.push(Problem {
                     span: node.span,
+                    kind: ProblemKind::UnknownReference,
                     message: format!(
                         "`!reference [{}]` names nothing in this pipeline",
                         path.join(", ")
@@ -306,6 +351,7 @@ impl Pipeline {
             if files.is_empty() {
                 problems.push(Problem {
                     span: entry.span,
+                    kind: ProblemKind::IncludeNotFound,
                     message: format!("`include: local` matches no file: {local}"),
                 });
             }
@@ -316,6 +362,7 @@ impl Pipeline {
                 if seen.len() >= MAX_INCLUDES {
                     problems.push(Problem {
                         span: entry.span,
+                        kind: ProblemKind::TooManyIncludes,
                         message: format!("more than {MAX_INCLUDES} included files"),
                     });
                     break;
@@ -333,6 +380,7 @@ impl Pipeline {
                     }
                     Err(e) => problems.push(Problem {
                         span: entry.span,
+                        kind: ProblemKind::IncludeUnreadable,
                         message: format!("cannot include `{f}`: {e}"),
                     }),
                 }
@@ -372,6 +420,14 @@ impl Pipeline {
     /// Whether this file is a CI/CD component template (has a `spec:` header).
     pub fn is_component(&self) -> bool {
         self.spec.is_some()
+    }
+
+    /// Whether the pipeline pulls in configuration chainproof cannot read (remote, project,
+    /// template or component includes: jobs and stages may be defined there).
+    pub fn has_external_includes(&self) -> bool {
+        self.includes
+            .iter()
+            .any(|i| !matches!(i.kind, IncludeKind::Local(_)))
     }
 }
 
@@ -458,6 +514,7 @@ impl Extends<'_> {
             if chain.iter().any(|c| c == pname) {
                 problems.push(Problem {
                     span: parent.span,
+                    kind: ProblemKind::ExtendsCycle,
                     message: format!("`extends` cycle: {} -> {pname}", chain.join(" -> ")),
                 });
                 continue;
@@ -465,6 +522,7 @@ impl Extends<'_> {
             if chain.len() > MAX_EXTENDS_DEPTH {
                 problems.push(Problem {
                     span: parent.span,
+                    kind: ProblemKind::ExtendsTooDeep,
                     message: format!("`extends` deeper than {MAX_EXTENDS_DEPTH} levels"),
                 });
                 continue;
@@ -472,6 +530,9 @@ impl Extends<'_> {
             let Some(pnode) = self.config.get(pname) else {
                 problems.push(Problem {
                     span: parent.span,
+                    kind: ProblemKind::UnknownExtends {
+                        target: pname.to_owned(),
+                    },
                     message: format!("job `{name}` extends `{pname}`, which is not defined"),
                 });
                 continue;
@@ -500,6 +561,16 @@ impl Extends<'_> {
 }
 
 impl GlJob {
+    /// The value of variable `name` in this job: its own `variables:` entry, else the global one
+    /// (the `value:` of the `{value: ..., description: ...}` form).
+    pub fn variable<'a>(&'a self, pipeline: &'a Pipeline, name: &str) -> Option<&'a Node> {
+        self.node
+            .get("variables")
+            .and_then(|v| v.get(name))
+            .map(|v| v.get("value").unwrap_or(v))
+            .or_else(|| pipeline.variable(name))
+    }
+
     /// Script lines of `before_script`, `script` and `after_script` (nested arrays flattened).
     pub fn script_lines(&self) -> Vec<&Node> {
         let mut out = Vec::new();
@@ -514,8 +585,112 @@ impl GlJob {
     /// Whether the job can run in a merge-request pipeline (MR code, possibly from a fork):
     /// `workflow:rules` and the job's `rules`/`only`/`except` evaluated first-match, as GitLab does.
     pub fn runs_on_merge_requests(&self, pipeline: &Pipeline) -> bool {
-        crate::rules::merge_request_secrets::merge_request_reach(self, pipeline).is_some()
+        crate::gitlab_rules::merge_request_reach(self, pipeline).is_some()
     }
+}
+
+/// Whether `name` names job `base` of a `parallel:` job (`build 1/3`, `build: [linux, amd64]`).
+pub fn parallel_instance_of(name: &str) -> Option<&str> {
+    if let Some((base, rest)) = name.rsplit_once(' ') {
+        if rest.split_once('/').is_some_and(|(a, b)| {
+            !a.is_empty()
+                && !b.is_empty()
+                && a.bytes().all(|c| c.is_ascii_digit())
+                && b.bytes().all(|c| c.is_ascii_digit())
+        }) {
+            return Some(base);
+        }
+    }
+    if let Some((base, rest)) = name.split_once(": [") {
+        if rest.ends_with(']') {
+            return Some(base);
+        }
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------------
+// Artifacts.
+
+/// Turn a written path into a project-relative one; `None` when it is outside the project
+/// directory (absolute, `~`, `$HOME`) or not a plain path.
+pub fn project_relative(path: &str) -> Option<String> {
+    let p = path.trim().trim_matches(|c| c == '"' || c == '\'');
+    for prefix in [
+        "$CI_PROJECT_DIR/",
+        "${CI_PROJECT_DIR}/",
+        "\"$CI_PROJECT_DIR\"/",
+    ] {
+        if let Some(rest) = p.strip_prefix(prefix) {
+            return Some(rest.trim_start_matches("./").to_owned());
+        }
+    }
+    if p.is_empty()
+        || p.starts_with('/')
+        || p.starts_with('~')
+        || p.starts_with('$')
+        || p.starts_with('&')
+        || p.starts_with('(')
+        || p.contains('`')
+    {
+        return None;
+    }
+    Some(p.trim_start_matches("./").to_owned())
+}
+
+/// An artifacts path that means "the whole project directory".
+pub fn is_broad_path(p: &str) -> bool {
+    let p = p.trim();
+    let p = p
+        .strip_prefix("$CI_PROJECT_DIR")
+        .or_else(|| p.strip_prefix("${CI_PROJECT_DIR}"))
+        .map_or(p, |rest| if rest.is_empty() { "." } else { rest });
+    let p = p.trim_start_matches('/');
+    let p = if p.is_empty() { "." } else { p };
+    matches!(
+        p,
+        "." | "./" | "*" | "**" | "**/*" | "./*" | "./**" | "./**/*" | ".*"
+    )
+}
+
+/// The artifact paths of a job, and whether untracked files are included.
+pub fn artifact_paths(job: &GlJob) -> (Vec<&Node>, Option<&Node>) {
+    let Some(a) = job.node.get("artifacts") else {
+        return (Vec::new(), None);
+    };
+    let paths = a
+        .get("paths")
+        .map(|p| p.items().iter().filter(|n| n.as_str().is_some()).collect())
+        .unwrap_or_default();
+    let untracked = a.get("untracked").filter(|u| u.as_bool() == Some(true));
+    (paths, untracked)
+}
+
+/// The artifacts entry that archives `file`, if any.
+pub fn covering<'n>(
+    paths: &[&'n Node],
+    untracked: Option<&'n Node>,
+    file: &str,
+) -> Option<&'n Node> {
+    for p in paths {
+        let Some(path) = p.as_str() else { continue };
+        if is_broad_path(path) {
+            return Some(p);
+        }
+        let path = project_relative(path).unwrap_or_default();
+        let dir = path.trim_end_matches('/');
+        if dir.is_empty() {
+            continue;
+        }
+        if file == dir
+            || file.starts_with(&format!("{dir}/"))
+            || (dir.contains('*') && glob_regex(dir).is_match(file))
+        {
+            return Some(p);
+        }
+    }
+    // Untracked files do not include the `.git` directory.
+    untracked.filter(|_| !file.starts_with(".git/") && !file.contains("/.git/"))
 }
 
 fn flatten_scripts<'a>(n: &'a Node, out: &mut Vec<&'a Node>, depth: usize) {
@@ -574,6 +749,14 @@ mod tests {
     }
 
     #[test]
+    fn parallel_names() {
+        assert_eq!(parallel_instance_of("build 1/3"), Some("build"));
+        assert_eq!(parallel_instance_of("build: [linux, amd64]"), Some("build"));
+        assert_eq!(parallel_instance_of("build"), None);
+        assert_eq!(parallel_instance_of("unit tests"), None);
+    }
+
+    #[test]
     fn missing_things_are_problems() {
         let src = "include: nope.yml\na:\n  extends: .missing\n  script: x\nb:\n  extends: c\n  script: x\nc:\n  extends: b\n  script: y\n";
         let docs = parse(src, 0).unwrap();
@@ -582,5 +765,17 @@ mod tests {
         assert!(msgs.iter().any(|m| m.contains("nope.yml")), "{msgs:?}");
         assert!(msgs.iter().any(|m| m.contains(".missing")), "{msgs:?}");
         assert!(msgs.iter().any(|m| m.contains("cycle")), "{msgs:?}");
+        let kinds: Vec<_> = p.problems.iter().map(|p| &p.kind).collect();
+        assert!(
+            kinds.contains(&&ProblemKind::IncludeUnreadable),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.contains(&&ProblemKind::UnknownExtends {
+                target: ".missing".into()
+            }),
+            "{kinds:?}"
+        );
+        assert!(kinds.contains(&&ProblemKind::ExtendsCycle), "{kinds:?}");
     }
 }

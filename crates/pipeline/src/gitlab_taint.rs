@@ -146,49 +146,6 @@ fn taint_at(
     None
 }
 
-/// Shell variables a script assigns from tainted data (`T=$CI_COMMIT_MESSAGE`,
-/// `export B="x $T"`), tracked command by command, generic over the taint type.
-#[derive(Debug, Clone)]
-pub struct Assigned<T> {
-    vars: Vec<(String, T)>,
-}
-
-impl<T> Default for Assigned<T> {
-    fn default() -> Self {
-        Assigned { vars: Vec::new() }
-    }
-}
-
-impl<T: Clone> Assigned<T> {
-    /// The taint of `$name`: assigned earlier in the script, else `outer(name)`.
-    pub fn get(&self, name: &str, outer: &dyn Fn(&str) -> Option<T>) -> Option<T> {
-        match self.vars.iter().rev().find(|(n, _)| n == name) {
-            Some((_, t)) => Some(t.clone()),
-            None => outer(name),
-        }
-    }
-
-    /// Record the assignments of a command; `wrap` adds the local hop to a source found in the value.
-    pub fn update(
-        &mut self,
-        cmd: &crate::script::Command<'_>,
-        outer: &dyn Fn(&str) -> Option<T>,
-        wrap: &dyn Fn(T, &str, usize, usize) -> T,
-    ) {
-        for (name, value) in cmd.assignments() {
-            let found = value
-                .expansions()
-                .into_iter()
-                .find_map(|e| self.get(e.name, outer).map(|t| (t, e)));
-            self.vars.retain(|(n, _)| n != name);
-            if let Some((t, _)) = found {
-                self.vars
-                    .push((name.to_owned(), wrap(t, name, value.start, value.end())));
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,11 +5,13 @@ pub mod expr;
 pub mod fix;
 pub mod github;
 pub mod gitlab;
+pub mod gitlab_rules;
 pub mod gitlab_taint;
 pub mod lint;
 pub mod registry;
 pub mod rules;
 pub mod script;
+pub mod suggest;
 pub mod taint;
 pub mod yaml;
 

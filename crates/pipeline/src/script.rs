@@ -5,7 +5,8 @@
 //! It is not a shell: compound commands (`if`, `for`, `{ }`, `( )`) are flattened into the
 //! commands they contain, and command substitutions stay inside their word (parse them with
 //! [`parse_at`] when a rule needs to look inside). Also here: which shell a GitHub step runs,
-//! interpreters and downloaders, and which variable names look like secrets.
+//! interpreters and downloaders, which variable names look like secrets, shell variables assigned
+//! from tainted data ([`Assigned`]), and a cruder line-based split ([`command_lines`]).
 
 use chainproof_core::Span;
 
@@ -126,6 +127,7 @@ pub fn parse_at(text: &str, base: usize) -> Vec<Pipe<'_>> {
         pipe: Vec::new(),
         cmd: Command::default(),
         pending: Vec::new(),
+        test: false,
     };
     p.run();
     p.pipes
@@ -151,6 +153,9 @@ struct Parser<'a> {
     pipe: Vec<Command<'a>>,
     cmd: Command<'a>,
     pending: Vec<PendingHeredoc>,
+    /// Inside `[[ ... ]]`, where `&&`, `||`, `<`, `>`, `(` and `)` belong to the test (and to
+    /// `=~` regexes), not to the shell.
+    test: bool,
 }
 
 fn is_delim(c: u8) -> bool {
@@ -289,6 +294,7 @@ impl<'a> Parser<'a> {
     }
 
     fn end_cmd(&mut self) {
+        self.test = false;
         if !self.cmd.words.is_empty() || !self.cmd.redirects.is_empty() {
             self.pipe.push(std::mem::take(&mut self.cmd));
         } else {
@@ -432,6 +438,18 @@ impl<'a> Parser<'a> {
             match b[i] {
                 b' ' | b'\t' | b'\r' => i += 1,
                 b'\\' if next == Some(b'\n') => i += 2,
+                b'&' | b'|' | b'<' | b'>' | b'(' | b')' if self.test => {
+                    // An operator of `[[ ... ]]`: a word of the test command.
+                    let end = if matches!(b[i], b'&' | b'|') && next == Some(b[i]) {
+                        i + 2
+                    } else {
+                        i + 1
+                    };
+                    self.touch(i, end);
+                    let w = self.word_at(i, end);
+                    self.cmd.words.push(w);
+                    i = end;
+                }
                 b'\n' => {
                     self.end_pipe();
                     i = self.heredocs(i + 1);
@@ -471,6 +489,11 @@ impl<'a> Parser<'a> {
                     let end = self.read_word(i).max(i + 1);
                     self.touch(i, end);
                     let w = self.word_at(i, end);
+                    if w.text == "[[" && self.cmd.argv().is_empty() {
+                        self.test = true;
+                    } else if w.text == "]]" {
+                        self.test = false;
+                    }
                     self.cmd.words.push(w);
                     i = end;
                 }
@@ -942,6 +965,93 @@ pub fn span_in(cx: &Cx<'_, '_>, node: &Node, script: &str, start: usize, end: us
     cx.locate(node, needle, nth)
 }
 
+/// The command lines of one script value, a cruder split than [`parse`] for rules that match
+/// commands with regular expressions: continuation lines (`\` at the end) are joined, comment
+/// and blank lines dropped, and each command keeps the byte offset of its first line in the value.
+pub fn command_lines(text: &str) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    let mut current: Option<(usize, String)> = None;
+    let mut offset = 0;
+    for line in text.split('\n') {
+        let start = offset;
+        offset += line.len() + 1;
+        let (body, continues) = match line.trim_end().strip_suffix('\\') {
+            Some(b) => (b, true),
+            None => (line, false),
+        };
+        match current.as_mut() {
+            Some((_, cmd)) => {
+                cmd.push(' ');
+                cmd.push_str(body.trim());
+            }
+            None => current = Some((start, body.to_owned())),
+        }
+        if !continues {
+            if let Some((s, c)) = current.take() {
+                if !c.trim().is_empty() && !c.trim_start().starts_with('#') {
+                    out.push((s, c));
+                }
+            }
+        }
+    }
+    if let Some((s, c)) = current {
+        if !c.trim().is_empty() {
+            out.push((s, c));
+        }
+    }
+    out
+}
+
+/// The span of `needle` in a script line, searching from byte `from` of its value.
+pub fn locate_from(cx: &Cx<'_, '_>, node: &Node, from: usize, needle: &str) -> Span {
+    let text = node.as_str().unwrap_or("");
+    let nth = text.get(..from).map_or(0, |t| t.matches(needle).count());
+    cx.locate(node, needle, nth)
+}
+
+/// Shell variables a script assigns from tainted data (`T=$CI_COMMIT_MESSAGE`,
+/// `export B="x $T"`), tracked command by command, generic over the taint type.
+#[derive(Debug, Clone)]
+pub struct Assigned<T> {
+    vars: Vec<(String, T)>,
+}
+
+impl<T> Default for Assigned<T> {
+    fn default() -> Self {
+        Assigned { vars: Vec::new() }
+    }
+}
+
+impl<T: Clone> Assigned<T> {
+    /// The taint of `$name`: assigned earlier in the script, else `outer(name)`.
+    pub fn get(&self, name: &str, outer: &dyn Fn(&str) -> Option<T>) -> Option<T> {
+        match self.vars.iter().rev().find(|(n, _)| n == name) {
+            Some((_, t)) => Some(t.clone()),
+            None => outer(name),
+        }
+    }
+
+    /// Record the assignments of a command; `wrap` adds the local hop to a source found in the value.
+    pub fn update(
+        &mut self,
+        cmd: &Command<'_>,
+        outer: &dyn Fn(&str) -> Option<T>,
+        wrap: &dyn Fn(T, &str, usize, usize) -> T,
+    ) {
+        for (name, value) in cmd.assignments() {
+            let found = value
+                .expansions()
+                .into_iter()
+                .find_map(|e| self.get(e.name, outer).map(|t| (t, e)));
+            self.vars.retain(|(n, _)| n != name);
+            if let Some((t, _)) = found {
+                self.vars
+                    .push((name.to_owned(), wrap(t, name, value.start, value.end())));
+            }
+        }
+    }
+}
+
 /// The taint of a shell variable `$name` in a step's `run:`: an `env:` value carrying attacker
 /// text (see [`crate::taint::shell_var_taint`]), or, with `head_ref`, the runner's own
 /// `GITHUB_HEAD_REF` (the pull request's branch name) in workflows pull requests trigger.
@@ -1410,6 +1520,23 @@ mod tests {
         assert_eq!(words(&p[3].commands[0]), vec!["make"]);
         let c = &p[0].commands[0];
         assert_eq!(&s[c.start..c.end], "curl -fsSL https://x.sh");
+    }
+
+    #[test]
+    fn double_bracket_tests_are_one_command() {
+        // `||`, `&&`, `<`, `(` inside `[[ ]]` belong to the test, not to the shell.
+        let p = parse("if [[ \"$A\" == x || \"$B\" < y && ( -n $C ) ]]; then echo a || echo b; fi");
+        assert_eq!(p[0].commands.len(), 1);
+        assert_eq!(p[0].commands[0].program().as_deref(), Some("[["));
+        assert_eq!(p[0].commands[0].words.last().map(|w| w.text), Some("]]"));
+        assert!(p[0].commands[0].redirects.is_empty());
+        assert_eq!(p.len(), 4, "{p:?}");
+        let p = parse("[[ $V =~ ^(a|b)$ ]] && $CMD");
+        assert_eq!(p.len(), 2);
+        assert_eq!(words(&p[1].commands[0]), vec!["$CMD"]);
+        // Outside a test the operators are the shell's again.
+        let p = parse("test \"$A\" || echo x");
+        assert_eq!(p.len(), 2);
     }
 
     #[test]

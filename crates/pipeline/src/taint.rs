@@ -5,7 +5,7 @@
 use chainproof_core::Span;
 
 use crate::expr::{Taint, context_refs, find_exprs, github_taint};
-use crate::github::{Step, Uses, Workflow};
+use crate::github::{Step, Uses};
 use crate::rules::{Cx, Scope};
 use crate::yaml::Node;
 
@@ -29,6 +29,12 @@ impl Source {
             let hops: Vec<&str> = self.path.iter().rev().map(|(s, _)| s.as_str()).collect();
             format!("`{}` via {}", self.origin, hops.join(" -> "))
         }
+    }
+
+    /// Add an outer hop (`env.TITLE`, `shell variable T`) where the data passed through.
+    pub fn hop(mut self, name: String, span: Span) -> Source {
+        self.path.insert(0, (name, span));
+        self
     }
 }
 
@@ -81,11 +87,6 @@ fn node_taint(
         .and_then(|t| text_taint_at(cx, scope, step, t, depth))
 }
 
-fn hop(mut s: Source, name: String, span: Span) -> Source {
-    s.path.insert(0, (name, span));
-    s
-}
-
 /// The taint of one normalised context reference.
 pub fn ref_taint(
     cx: &Cx<'_, '_>,
@@ -106,7 +107,7 @@ pub fn ref_taint(
         }),
         ["env", name, ..] => {
             let (key, v) = env_entry(scope, step, name)?;
-            node_taint(cx, scope, step, v, depth + 1).map(|s| hop(s, format!("env.{key}"), v.span))
+            node_taint(cx, scope, step, v, depth + 1).map(|s| s.hop(format!("env.{key}"), v.span))
         }
         ["steps", id, "outputs", name, ..] => {
             let producer = scope
@@ -114,8 +115,7 @@ pub fn ref_taint(
                 .iter()
                 .find(|s| s.id().is_some_and(|i| i.eq_ignore_ascii_case(id)))?;
             step_output_taint(cx, scope, producer, name, depth + 1).map(|s| {
-                hop(
-                    s,
+                s.hop(
                     format!("steps.{id}.outputs.{name}"),
                     producer.run().unwrap_or(producer.node).span,
                 )
@@ -131,7 +131,7 @@ pub fn ref_taint(
                 .iter()
                 .find(|(k, _)| k.as_str().is_some_and(|k| k.eq_ignore_ascii_case(name)))?;
             node_taint(cx, Scope::Workflow { wf, job: j }, None, v, depth + 1)
-                .map(|s| hop(s, format!("needs.{job}.outputs.{name}"), v.span))
+                .map(|s| s.hop(format!("needs.{job}.outputs.{name}"), v.span))
         }
         ["inputs", name, ..] => input_taint(cx, scope, name, depth + 1),
         _ => None,
@@ -177,7 +177,7 @@ pub fn shell_var_taint(
     name: &str,
 ) -> Option<Source> {
     let v = env_value(scope, Some(step), name)?;
-    node_taint(cx, scope, Some(step), v, 1).map(|s| hop(s, format!("env.{name}"), v.span))
+    node_taint(cx, scope, Some(step), v, 1).map(|s| s.hop(format!("env.{name}"), v.span))
 }
 
 fn step_output_taint(
@@ -199,7 +199,7 @@ fn step_output_taint(
         for var in shell_vars(&value) {
             if let Some(v) = env_value(scope, Some(producer), var) {
                 if let Some(s) = node_taint(cx, scope, Some(producer), v, depth + 1) {
-                    return Some(hop(s, format!("env.{var}"), v.span));
+                    return Some(s.hop(format!("env.{var}"), v.span));
                 }
             }
         }
@@ -303,8 +303,7 @@ fn input_taint(cx: &Cx<'_, '_>, scope: Scope<'_, '_>, name: &str, depth: usize) 
                     if let Some(s) =
                         node_taint(cx, Scope::Workflow { wf: caller, job }, None, v, depth)
                     {
-                        return Some(hop(
-                            s,
+                        return Some(s.hop(
                             format!(
                                 "inputs.{name} (passed by job `{}` of {})",
                                 job.id, caller.path
@@ -329,8 +328,7 @@ fn input_taint(cx: &Cx<'_, '_>, scope: Scope<'_, '_>, name: &str, depth: usize) 
                                 v,
                                 depth,
                             ) {
-                                return Some(hop(
-                                    s,
+                                return Some(s.hop(
                                     format!(
                                         "inputs.{name} (passed by job `{}` of {})",
                                         job.id, caller.path
@@ -347,11 +345,9 @@ fn input_taint(cx: &Cx<'_, '_>, scope: Scope<'_, '_>, name: &str, depth: usize) 
                     if let Some(v) = local_call_input(step, &action.dir, name, &mut callers) {
                         if let Some(s) = node_taint(cx, Scope::Action(other), Some(step), v, depth)
                         {
-                            return Some(hop(
-                                s,
-                                format!("inputs.{name} (passed by {})", other.path),
-                                v.span,
-                            ));
+                            return Some(
+                                s.hop(format!("inputs.{name} (passed by {})", other.path), v.span),
+                            );
                         }
                     }
                 }
@@ -393,11 +389,6 @@ fn unresolved_input(callers: usize, name: &str) -> Option<Source> {
         origin: format!("inputs.{name}, set by callers outside this repository"),
         path: Vec::new(),
     })
-}
-
-/// Helper for rules: is this workflow one a fork can start with the base repository's privileges?
-pub fn privileged(wf: &Workflow<'_>) -> bool {
-    !wf.privileged_triggers().is_empty()
 }
 
 #[cfg(test)]

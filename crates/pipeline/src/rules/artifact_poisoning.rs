@@ -3,7 +3,6 @@ use std::sync::LazyLock;
 use chainproof_core::{Confidence, Finding, Severity, Span};
 use regex::Regex;
 
-use super::dangerous_triggers::workflow_run_is_untrusted;
 use super::untrusted_checkout::{describe, excludes_forks, runs_code};
 use super::{Cx, Rule, declare_rule};
 use crate::github::{Step, Workflow};
@@ -81,6 +80,26 @@ static UNZIP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(?:unzip|tar)\b[^\n;&|]*").unwrap_or_else(|e| panic!("unzip regex: {e}"))
 });
 
+/// The directory of `unzip -d DIR` / `tar -C DIR`.
+static EXTRACT_DIR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"\s(?:-d|-C|--directory)[\s=]+["']?([^\s"']+)"#)
+        .unwrap_or_else(|e| panic!("extract dir regex: {e}"))
+});
+
+/// What later steps must contain to use the files of `dir`: the directory, or the variable
+/// holding it (`${ARTIFACT_FOLDER}` -> `ARTIFACT_FOLDER`, also found in `process.env.ARTIFACT_FOLDER`).
+fn dir_key(dir: &str) -> String {
+    match dir.strip_prefix('$') {
+        Some(var) => var
+            .trim_start_matches('{')
+            .split(['}', '/'])
+            .next()
+            .unwrap_or(var)
+            .to_owned(),
+        None => dir.to_owned(),
+    }
+}
+
 /// A download of another run's artifacts.
 struct Download<'n> {
     node: &'n Node,
@@ -132,15 +151,10 @@ fn download_of<'a>(step: &Step<'a>) -> Option<Download<'a>> {
     if step.uses_action("actions/github-script") {
         let script = step.with("script")?;
         let text = script.as_str()?;
-        let i = text.find("downloadArtifact")?;
+        text.find("downloadArtifact")?;
         return Some(Download {
             node: script,
-            needle: text[i..]
-                .lines()
-                .next()
-                .unwrap_or("downloadArtifact")
-                .trim_end()
-                .to_owned(),
+            needle: "downloadArtifact".to_owned(),
             path: None,
             what: "`actions/github-script`",
             zip: true,
@@ -221,6 +235,44 @@ impl ArtifactPoisoning {
             })?;
             let unzip = describe(&later_steps[k]);
             let to_root = !cmd.contains(" -d") && !cmd.contains(" -C");
+            // A directory of their own (`unzip x.zip -d "$DIR"`): only code run from there, or
+            // steps that read from there, trust the files; code of the checkout elsewhere does not.
+            let own_dir = EXTRACT_DIR
+                .captures(&cmd)
+                .and_then(|c| c.get(1))
+                .and_then(|d| normal_path(d.as_str()))
+                .map(|d| dir_key(&d))
+                .filter(|_| !to_root);
+            if let Some(key) = &own_dir {
+                if let Some((s, e)) = later_steps[k..]
+                    .iter()
+                    .find_map(|s| runs_code(s, Some(key)).map(|e| (s, e)))
+                {
+                    return Some(Trust {
+                        span: cx.locate(e.node, &e.needle, 0),
+                        label: "runs code from the extracted files",
+                        rest: format!(
+                            ", {unzip} extracts them, and {} then runs code from them {secrets}",
+                            describe(s)
+                        ),
+                        severity: Severity::High,
+                        confidence: Confidence::High,
+                    });
+                }
+                let (s, span) = later_steps[k + 1..]
+                    .iter()
+                    .find_map(|s| mentions(cx, s, key).map(|sp| (s, sp)))?;
+                return Some(Trust {
+                    span,
+                    label: "reads the extracted files",
+                    rest: format!(
+                        ", {unzip} extracts them, and {} then reads them {secrets}; treat them as untrusted data",
+                        describe(s)
+                    ),
+                    severity: Severity::Medium,
+                    confidence: Confidence::Medium,
+                });
+            }
             if let Some((s, e)) = later_steps[k..]
                 .iter()
                 .find_map(|s| runs_code(s, None).map(|e| (s, e)))
@@ -337,7 +389,7 @@ impl Rule for ArtifactPoisoning {
         let Some(trigger) = wf.trigger("workflow_run") else {
             return;
         };
-        if !workflow_run_is_untrusted(cx, trigger) {
+        if !trigger.follows_untrusted_runs(&cx.repo.workflows) {
             return;
         }
         for job in &wf.jobs {
@@ -378,7 +430,24 @@ impl Rule for ArtifactPoisoning {
 
 #[cfg(test)]
 mod tests {
-    use super::{DIR_FLAG, GH_RUN_DOWNLOAD, normal_path};
+    use super::{DIR_FLAG, EXTRACT_DIR, GH_RUN_DOWNLOAD, dir_key, normal_path};
+
+    #[test]
+    fn extraction_dirs() {
+        let dir = |cmd: &str| {
+            EXTRACT_DIR
+                .captures(cmd)
+                .and_then(|c| c.get(1))
+                .map(|d| dir_key(d.as_str()))
+        };
+        assert_eq!(
+            dir("unzip \"${ARTIFACT_FOLDER}/levitate.zip\" -d \"${ARTIFACT_FOLDER}\""),
+            Some("ARTIFACT_FOLDER".into())
+        );
+        assert_eq!(dir("unzip pr.zip -d pr"), Some("pr".into()));
+        assert_eq!(dir("tar -xzf b.tgz -C $OUT/x"), Some("OUT".into()));
+        assert_eq!(dir("unzip pr.zip"), None);
+    }
 
     #[test]
     fn gh_run_download_dirs() {

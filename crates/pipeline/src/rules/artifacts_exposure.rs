@@ -4,8 +4,8 @@ use chainproof_core::{Finding, Severity, Span};
 use regex::Regex;
 
 use super::{Cx, Rule, declare_rule};
-use crate::gitlab::{GlJob, Pipeline};
-use crate::lint::glob_regex;
+use crate::gitlab::{GlJob, Pipeline, artifact_paths, covering, is_broad_path, project_relative};
+use crate::script::{command_lines, locate_from};
 use crate::yaml::Node;
 
 declare_rule! {
@@ -65,52 +65,6 @@ declare_rule! {
         platforms: ["gitlab"],
         fixable: false,
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Script helpers shared by the GitLab credential rules.
-
-/// The shell commands of one script value: continuation lines (`\` at the end) are joined, and
-/// each command keeps the byte offset of its first line in the value.
-pub(crate) fn commands(text: &str) -> Vec<(usize, String)> {
-    let mut out: Vec<(usize, String)> = Vec::new();
-    let mut current: Option<(usize, String)> = None;
-    let mut offset = 0;
-    for line in text.split('\n') {
-        let start = offset;
-        offset += line.len() + 1;
-        let (body, continues) = match line.trim_end().strip_suffix('\\') {
-            Some(b) => (b, true),
-            None => (line, false),
-        };
-        match current.as_mut() {
-            Some((_, cmd)) => {
-                cmd.push(' ');
-                cmd.push_str(body.trim());
-            }
-            None => current = Some((start, body.to_owned())),
-        }
-        if !continues {
-            if let Some((s, c)) = current.take() {
-                if !c.trim().is_empty() && !c.trim_start().starts_with('#') {
-                    out.push((s, c));
-                }
-            }
-        }
-    }
-    if let Some((s, c)) = current {
-        if !c.trim().is_empty() {
-            out.push((s, c));
-        }
-    }
-    out
-}
-
-/// The span of `needle` in a script line, searching from byte `from` of its value.
-pub(crate) fn locate_from(cx: &Cx<'_, '_>, node: &Node, from: usize, needle: &str) -> Span {
-    let text = node.as_str().unwrap_or("");
-    let nth = text.get(..from).map_or(0, |t| t.matches(needle).count());
-    cx.locate(node, needle, nth)
 }
 
 static SECRETISH: LazyLock<Regex> = LazyLock::new(|| {
@@ -181,32 +135,6 @@ fn credential_file_name(path: &str) -> bool {
         || (name == "config" && (path.contains(".git/") || path.contains(".kube/")))
 }
 
-/// Turn a written path into a project-relative one; `None` when it is outside the project
-/// directory (absolute, `~`, `$HOME`) or not a plain path.
-fn project_relative(path: &str) -> Option<String> {
-    let p = path.trim().trim_matches(|c| c == '"' || c == '\'');
-    for prefix in [
-        "$CI_PROJECT_DIR/",
-        "${CI_PROJECT_DIR}/",
-        "\"$CI_PROJECT_DIR\"/",
-    ] {
-        if let Some(rest) = p.strip_prefix(prefix) {
-            return Some(rest.trim_start_matches("./").to_owned());
-        }
-    }
-    if p.is_empty()
-        || p.starts_with('/')
-        || p.starts_with('~')
-        || p.starts_with('$')
-        || p.starts_with('&')
-        || p.starts_with('(')
-        || p.contains('`')
-    {
-        return None;
-    }
-    Some(p.trim_start_matches("./").to_owned())
-}
-
 /// A credential the job's script writes into the project directory.
 #[derive(Debug, Clone)]
 pub(crate) struct CredentialWrite<'n> {
@@ -264,11 +192,7 @@ fn docker_config_dir(
     script_exports: &[String],
 ) -> Option<String> {
     let from_vars = job
-        .node
-        .get("variables")
-        .and_then(|v| v.get("DOCKER_CONFIG"))
-        .or_else(|| pipeline.variable("DOCKER_CONFIG"))
-        .map(|v| v.get("value").unwrap_or(v))
+        .variable(pipeline, "DOCKER_CONFIG")
         .and_then(Node::as_str)
         .map(str::to_owned);
     script_exports
@@ -287,7 +211,7 @@ pub(crate) fn credential_writes<'n>(
     let mut exports: Vec<String> = Vec::new();
     for line in job.script_lines() {
         let Some(text) = line.as_str() else { continue };
-        for (from, cmd) in commands(text) {
+        for (from, cmd) in command_lines(text) {
             let trimmed = cmd.trim();
             if let Some(v) = trimmed
                 .strip_prefix("export DOCKER_CONFIG=")
@@ -399,61 +323,6 @@ pub(crate) fn credential_writes<'n>(
         }
     }
     out
-}
-
-/// An artifacts path that means "the whole project directory".
-pub(crate) fn is_broad_path(p: &str) -> bool {
-    let p = p.trim();
-    let p = p
-        .strip_prefix("$CI_PROJECT_DIR")
-        .or_else(|| p.strip_prefix("${CI_PROJECT_DIR}"))
-        .map_or(p, |rest| if rest.is_empty() { "." } else { rest });
-    let p = p.trim_start_matches('/');
-    let p = if p.is_empty() { "." } else { p };
-    matches!(
-        p,
-        "." | "./" | "*" | "**" | "**/*" | "./*" | "./**" | "./**/*" | ".*"
-    )
-}
-
-/// The artifact paths of a job, and whether untracked files are included.
-pub(crate) fn artifact_paths(job: &GlJob) -> (Vec<&Node>, Option<&Node>) {
-    let Some(a) = job.node.get("artifacts") else {
-        return (Vec::new(), None);
-    };
-    let paths = a
-        .get("paths")
-        .map(|p| p.items().iter().filter(|n| n.as_str().is_some()).collect())
-        .unwrap_or_default();
-    let untracked = a.get("untracked").filter(|u| u.as_bool() == Some(true));
-    (paths, untracked)
-}
-
-/// The artifacts entry that archives `file`, if any.
-pub(crate) fn covering<'n>(
-    paths: &[&'n Node],
-    untracked: Option<&'n Node>,
-    file: &str,
-) -> Option<&'n Node> {
-    for p in paths {
-        let Some(path) = p.as_str() else { continue };
-        if is_broad_path(path) {
-            return Some(p);
-        }
-        let path = project_relative(path).unwrap_or_default();
-        let dir = path.trim_end_matches('/');
-        if dir.is_empty() {
-            continue;
-        }
-        if file == dir
-            || file.starts_with(&format!("{dir}/"))
-            || (dir.contains('*') && glob_regex(dir).is_match(file))
-        {
-            return Some(p);
-        }
-    }
-    // Untracked files do not include the `.git` directory.
-    untracked.filter(|_| !file.starts_with(".git/") && !file.contains("/.git/"))
 }
 
 fn access_restricted(job: &GlJob) -> Option<bool> {
@@ -615,7 +484,7 @@ mod tests {
 
     #[test]
     fn command_splitting() {
-        let c = commands("echo a \\\n  b\n# comment\necho c\n");
+        let c = command_lines("echo a \\\n  b\n# comment\necho c\n");
         assert_eq!(
             c,
             vec![(0, "echo a  b".to_owned()), (23, "echo c".to_owned())]

@@ -3,7 +3,6 @@ use std::sync::LazyLock;
 use chainproof_core::Finding;
 use regex::Regex;
 
-use super::dangerous_triggers::privileged_triggers;
 use super::{Cx, Rule, declare_rule};
 use crate::github::Workflow;
 use crate::yaml::Node;
@@ -126,7 +125,11 @@ impl Rule for BotConditions {
     }
 
     fn workflow(&self, cx: &Cx<'_, '_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        let Some(trigger) = privileged_triggers(cx, wf).first().map(|t| t.name) else {
+        let Some(trigger) = wf
+            .privileged_triggers(&cx.repo.workflows)
+            .first()
+            .map(|t| t.name)
+        else {
             return;
         };
         for job in &wf.jobs {

@@ -7,8 +7,7 @@ use crate::yaml::Node;
 
 declare_rule! {
     /// ## What it does
-    /// Finds caches restored in workflows that publish releases: every job of workflows triggered
-    /// by a `push` of tags or by `release`; elsewhere, jobs that publish (`npm publish`,
+    /// Finds caches restored in workflows that publish releases: jobs that publish (`npm publish`,
     /// `cargo publish`, `twine upload`, `docker push`, `gh release`, `goreleaser`,
     /// `softprops/action-gh-release`, `pypa/gh-action-pypi-publish`, `docker/build-push-action`
     /// with `push: true`...; `--dry-run` does not count) and the jobs whose artifacts they
@@ -17,6 +16,9 @@ declare_rule! {
     /// default), `Swatinem/rust-cache`, `ruby/setup-ruby` with `bundler-cache`,
     /// `astral-sh/setup-uv` with `enable-cache`, Gradle's setup action, and
     /// `docker/build-push-action` with `cache-from: type=gha`.
+    ///
+    /// In a workflow triggered by a `push` of tags or by `release` where no job is recognised as
+    /// publishing (a custom `make release`, say), every job is taken to build the release.
     ///
     /// ## Why is this bad
     /// GitHub's cache is shared by every workflow run on the default branch, including runs that
@@ -280,6 +282,8 @@ impl Rule for CachePoisoning {
         for job in &wf.jobs {
             let context = match publishing.iter().find(|(j, _, _)| j.id == job.id) {
                 Some((_, span, why)) => Some((*span, why.clone(), "publishes here")),
+                // Which jobs release is known: the others (tests, lints) do not end up in it.
+                None if !publishing.is_empty() => None,
                 None => release_trigger
                     .clone()
                     .map(|(s, w)| (s, format!(" {w}"), "release trigger")),

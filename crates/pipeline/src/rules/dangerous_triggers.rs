@@ -1,7 +1,7 @@
 use chainproof_core::{Finding, Severity};
 
 use super::{Cx, Rule, declare_rule};
-use crate::github::{Trigger, Workflow};
+use crate::github::Workflow;
 use crate::yaml::Node;
 
 declare_rule! {
@@ -53,43 +53,6 @@ declare_rule! {
         platforms: ["github"],
         fixable: false,
     }
-}
-
-/// Whether a `workflow_run` trigger can follow a run that outsiders started: unknown (a named
-/// workflow is not in the repository) counts as yes.
-pub(crate) fn workflow_run_is_untrusted(cx: &Cx<'_, '_>, trigger: &Trigger<'_>) -> bool {
-    let names = trigger
-        .config
-        .and_then(|c| c.get("workflows"))
-        .map(|w| w.scalars())
-        .unwrap_or_default();
-    if names.is_empty() {
-        return true;
-    }
-    names.iter().filter_map(|n| n.as_str()).any(|name| {
-        let named: Vec<&Workflow<'_>> = cx
-            .repo
-            .workflows
-            .iter()
-            .filter(|w| {
-                w.root.get("name").and_then(Node::as_str).map(str::trim) == Some(name)
-                    || w.path == name
-            })
-            .collect();
-        named.is_empty() || named.iter().any(|w| w.externally_triggerable())
-    })
-}
-
-/// The triggers of `wf` that run privileged on events outsiders can cause (`workflow_run` only
-/// when the workflows it follows can be started by outsiders).
-pub(crate) fn privileged_triggers<'w, 'a>(
-    cx: &Cx<'_, '_>,
-    wf: &'w Workflow<'a>,
-) -> Vec<&'w Trigger<'a>> {
-    wf.privileged_triggers()
-        .into_iter()
-        .filter(|t| t.name != "workflow_run" || workflow_run_is_untrusted(cx, t))
-        .collect()
 }
 
 /// Whether any step of the workflow checks out code (the action, or git/gh in a script).
@@ -147,7 +110,7 @@ impl Rule for DangerousTriggers {
     }
 
     fn workflow(&self, cx: &Cx<'_, '_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        let triggers = privileged_triggers(cx, wf);
+        let triggers = wf.privileged_triggers(&cx.repo.workflows);
         if triggers.is_empty() {
             return;
         }

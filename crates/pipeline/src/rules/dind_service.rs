@@ -1,8 +1,8 @@
 use chainproof_core::{Finding, Severity, Span};
 
-use super::merge_request_secrets::merge_request_reach;
 use super::{Cx, Rule, declare_rule};
 use crate::gitlab::Pipeline;
+use crate::gitlab_rules::merge_request_reach;
 use crate::yaml::Node;
 
 declare_rule! {

@@ -1,16 +1,16 @@
 use std::sync::LazyLock;
 
-use chainproof_core::{Confidence, Finding, Severity, Span};
+use chainproof_core::{Confidence, Finding, Severity};
 use regex::Regex;
 
 use super::{Cx, Rule, Scope, declare_rule};
 use crate::expr::Taint;
 use crate::github::Step;
 use crate::gitlab::{GlJob, Pipeline};
-use crate::gitlab_taint::{Assigned, GlSource, variable_taint};
+use crate::gitlab_taint::{GlSource, variable_taint};
 use crate::script::{
-    Command, Expansion, Line, Shell, github_line, github_shell, github_var_taint, gitlab_lines,
-    parse,
+    Assigned, Command, Expansion, Line, Shell, github_line, github_shell, github_var_taint,
+    gitlab_lines, parse,
 };
 use crate::taint::Source;
 
@@ -183,11 +183,6 @@ fn normalise_path(p: &str) -> String {
     p.trim_start_matches("./").to_owned()
 }
 
-fn hop(mut s: Source, name: String, span: Span) -> Source {
-    s.path.insert(0, (name, span));
-    s
-}
-
 impl EnvInjection {
     fn github(
         cx: &Cx<'_, '_>,
@@ -202,11 +197,7 @@ impl EnvInjection {
         let pipes = parse(line.text);
         let outer = |n: &str| github_var_taint(cx, scope, step, n, false);
         let wrap = |s: Source, name: &str, start: usize, end: usize| {
-            hop(
-                s,
-                format!("shell variable {name}"),
-                line.span(cx, start, end),
-            )
+            s.hop(format!("shell variable {name}"), line.span(cx, start, end))
         };
         let mut assigned: Assigned<Source> = Assigned::default();
         let all = writes(&pipes, &|t| github_file(t).is_some());

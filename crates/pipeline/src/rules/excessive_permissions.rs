@@ -1,6 +1,5 @@
 use chainproof_core::{Confidence, Edit, Finding, Fix, Severity, Span};
 
-use super::dangerous_triggers::privileged_triggers;
 use super::{Cx, Rule, declare_rule};
 use crate::fix::insert_entries;
 use crate::github::Workflow;
@@ -168,7 +167,10 @@ impl Rule for ExcessivePermissions {
 
     fn workflow(&self, cx: &Cx<'_, '_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
         let top = wf.root.get("permissions");
-        let trigger = privileged_triggers(cx, wf).first().map(|t| t.name);
+        let trigger = wf
+            .privileged_triggers(&cx.repo.workflows)
+            .first()
+            .map(|t| t.name);
         if let Some(p) = top {
             self.write_all(cx, p, "every job of this workflow", out);
             if let Some(t) = trigger {

@@ -1,10 +1,10 @@
-use chainproof_core::{Finding, Span};
+use chainproof_core::Finding;
 
-use super::unknown_key::suggestion;
 use super::{Cx, Rule, declare_rule};
-use crate::expr::find_exprs;
+use crate::expr::expression_sites;
 use crate::github::{Action, Workflow};
-use crate::yaml::{Kind, Node};
+use crate::suggest::suggestion;
+use crate::yaml::Node;
 
 declare_rule! {
     /// ## What it does
@@ -73,102 +73,6 @@ const FUNCTIONS: [(&str, usize, usize); 13] = [
     ("failure", 0, usize::MAX),
     ("case", 3, usize::MAX),
 ];
-
-// ---------------------------------------------------------------------------------------------
-// Where expressions are.
-
-/// One expression in a scalar: `text` is the scalar's value, `inner` the expression's byte range
-/// in it, `raw` the range of the whole `${{ ... }}` (equal to `inner` for a bare `if:`).
-#[derive(Debug, Clone)]
-pub(crate) struct Site<'n> {
-    pub node: &'n Node,
-    pub text: &'n str,
-    pub inner: (usize, usize),
-    pub raw: (usize, usize),
-    /// `${{` without a closing `}}`.
-    pub unterminated: bool,
-}
-
-impl<'n> Site<'n> {
-    pub fn inner_text(&self) -> &'n str {
-        &self.text[self.inner.0..self.inner.1]
-    }
-
-    /// The source span of `len` bytes at `offset` (bytes into `text`), when the expression is
-    /// written verbatim in the file; the scalar's span otherwise.
-    pub fn span(&self, cx: &Cx<'_, '_>, offset: usize, len: usize) -> Span {
-        let raw = &self.text[self.raw.0..self.raw.1];
-        if raw.is_empty() {
-            return self.node.span;
-        }
-        let nth = self.text[..self.raw.0].matches(raw).count();
-        let base = cx.locate(self.node, raw, nth);
-        if cx.text(base) == raw {
-            base.sub(offset.saturating_sub(self.raw.0), len.max(1))
-        } else {
-            self.node.span
-        }
-    }
-}
-
-/// Keys whose value is an expression even without `${{ }}`.
-fn is_condition_key(key: &str) -> bool {
-    matches!(key, "if" | "pre-if" | "post-if")
-}
-
-fn sites_of<'n>(node: &'n Node, key: Option<&str>, out: &mut Vec<Site<'n>>, depth: usize) {
-    if depth > 64 {
-        return;
-    }
-    match &node.kind {
-        Kind::Scalar(text, _) => {
-            let text: &str = text;
-            let exprs = find_exprs(text);
-            if exprs.is_empty() {
-                if key.is_some_and(is_condition_key) && !node.is_null() {
-                    let trimmed_start = text.len() - text.trim_start().len();
-                    let end = text.trim_end().len();
-                    if end > trimmed_start {
-                        out.push(Site {
-                            node,
-                            text,
-                            inner: (trimmed_start, end),
-                            raw: (trimmed_start, end),
-                            unterminated: false,
-                        });
-                    }
-                }
-                return;
-            }
-            for e in exprs {
-                let unterminated = !text[e.start..e.end].ends_with("}}") || e.end - e.start < 5;
-                let body_end = if unterminated { e.end } else { e.end - 2 };
-                let body = &text[e.start + 3..body_end];
-                let inner_start = e.start + 3 + (body.len() - body.trim_start().len());
-                out.push(Site {
-                    node,
-                    text,
-                    inner: (inner_start, inner_start + body.trim().len()),
-                    raw: (e.start, e.end),
-                    unterminated,
-                });
-            }
-        }
-        Kind::Seq(items) => items.iter().for_each(|i| sites_of(i, None, out, depth + 1)),
-        Kind::Map(entries) => {
-            for (k, v) in entries {
-                sites_of(v, k.as_str(), out, depth + 1);
-            }
-        }
-    }
-}
-
-/// Every expression under `node` (values only; bare `if:` conditions included).
-pub(crate) fn expression_sites(node: &Node) -> Vec<Site<'_>> {
-    let mut out = Vec::new();
-    sites_of(node, None, &mut out, 0);
-    out
-}
 
 // ---------------------------------------------------------------------------------------------
 // Tokenizer and parser.

@@ -1,9 +1,9 @@
 use chainproof_core::{Finding, Span};
 
-use super::unknown_key::suggestion;
 use super::{Cx, Rule, declare_rule};
 use crate::github::Workflow;
-use crate::gitlab::{IncludeKind, Pipeline};
+use crate::gitlab::{Pipeline, parallel_instance_of};
+use crate::suggest::suggestion;
 use crate::yaml::Node;
 
 declare_rule! {
@@ -191,14 +191,6 @@ impl InvalidNeeds {
     }
 }
 
-/// Whether a pipeline pulls in configuration chainproof cannot read (jobs may be defined there).
-pub(crate) fn has_external_includes(pipeline: &Pipeline) -> bool {
-    pipeline
-        .includes
-        .iter()
-        .any(|i| !matches!(i.kind, IncludeKind::Local(_)))
-}
-
 /// The job a GitLab `needs:` item names (`None` for cross-pipeline needs).
 fn gitlab_need(item: &Node) -> Option<(&Node, bool)> {
     if let Some(s) = item.as_str() {
@@ -213,26 +205,6 @@ fn gitlab_need(item: &Node) -> Option<(&Node, bool)> {
     Some((job, optional))
 }
 
-/// Whether `name` names job `base` of a `parallel:` job (`build 1/3`, `build: [linux, amd64]`).
-pub(crate) fn parallel_instance_of(name: &str) -> Option<&str> {
-    if let Some((base, rest)) = name.rsplit_once(' ') {
-        if rest.split_once('/').is_some_and(|(a, b)| {
-            !a.is_empty()
-                && !b.is_empty()
-                && a.bytes().all(|c| c.is_ascii_digit())
-                && b.bytes().all(|c| c.is_ascii_digit())
-        }) {
-            return Some(base);
-        }
-    }
-    if let Some((base, rest)) = name.split_once(": [") {
-        if rest.ends_with(']') {
-            return Some(base);
-        }
-    }
-    None
-}
-
 impl Rule for InvalidNeeds {
     fn info(&self) -> &'static chainproof_core::RuleInfo {
         &Self::INFO
@@ -245,7 +217,7 @@ impl Rule for InvalidNeeds {
     fn gitlab(&self, cx: &Cx<'_, '_>, pipeline: &Pipeline, out: &mut Vec<Finding>) {
         let jobs: Vec<_> = pipeline.jobs.iter().filter(|j| !j.hidden).collect();
         let names: Vec<&str> = jobs.iter().map(|j| j.name.as_str()).collect();
-        let check_unknown = !has_external_includes(pipeline) && !pipeline.is_component();
+        let check_unknown = !pipeline.has_external_includes() && !pipeline.is_component();
         let mut edges = Vec::new();
         let mut reported: Vec<Span> = Vec::new();
         for (i, job) in jobs.iter().enumerate() {
@@ -335,13 +307,5 @@ mod tests {
         // A DAG.
         let edges = [e(0, 1), e(0, 2), e(1, 2)];
         assert!(find_cycles(3, &edges).is_empty());
-    }
-
-    #[test]
-    fn parallel_names() {
-        assert_eq!(parallel_instance_of("build 1/3"), Some("build"));
-        assert_eq!(parallel_instance_of("build: [linux, amd64]"), Some("build"));
-        assert_eq!(parallel_instance_of("build"), None);
-        assert_eq!(parallel_instance_of("unit tests"), None);
     }
 }

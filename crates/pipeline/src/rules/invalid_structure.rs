@@ -10,7 +10,9 @@ declare_rule! {
     /// Checks the shape of pipeline files: a GitHub workflow needs `on:` and a mapping of `jobs:`, each job
     /// `runs-on:` (or `uses:` for a reusable-workflow call), each step exactly one of `run:` and `uses:`;
     /// an `action.yml` needs `runs.using`; a GitLab job needs `script:` (or `trigger:`), and
-    /// script keywords hold a string or a list of strings.
+    /// script keywords hold a string or a list of strings. A GitLab job without `script:` is not
+    /// reported when the pipeline includes files chainproof cannot read (templates, other
+    /// projects, components): it may override a job defined there.
     ///
     /// ## Why is this bad
     /// GitHub and GitLab reject these files, often only when the pipeline is triggered, and every other
@@ -228,9 +230,17 @@ impl Rule for InvalidStructure {
             );
             return;
         }
+        // A job without `script:` may override one defined in a file chainproof cannot read
+        // (`include: template: Jobs/SAST.gitlab-ci.yml` and a `sast:` job that sets `variables:`).
+        let unseen_jobs = pipeline.has_external_includes()
+            || pipeline
+                .problems
+                .iter()
+                .any(|p| p.kind.is_unreadable_include());
         for job in &pipeline.jobs {
             let n = &job.node;
             if !job.hidden
+                && !unseen_jobs
                 && n.get("script").is_none()
                 && n.get("trigger").is_none()
                 && n.get("run").is_none()

@@ -3,9 +3,9 @@ use std::sync::LazyLock;
 use chainproof_core::{Confidence, Finding, Severity};
 use regex::Regex;
 
-use super::artifacts_exposure::{artifact_paths, commands, covering, locate_from};
 use super::{Cx, Rule, declare_rule};
-use crate::gitlab::{GlJob, Pipeline};
+use crate::gitlab::{GlJob, Pipeline, artifact_paths, covering};
+use crate::script::{command_lines, locate_from};
 use crate::yaml::Node;
 
 declare_rule! {
@@ -115,12 +115,7 @@ pub(crate) enum Dest {
 }
 
 fn variable_value<'p>(job: &'p GlJob, pipeline: &'p Pipeline, name: &str) -> Option<&'p str> {
-    job.node
-        .get("variables")
-        .and_then(|v| v.get(name))
-        .or_else(|| pipeline.variable(name))
-        .map(|v| v.get("value").unwrap_or(v))
-        .and_then(Node::as_str)
+    job.variable(pipeline, name).and_then(Node::as_str)
 }
 
 /// Classify a host as written (`example.com`, `$CI_SERVER_HOST:443`, `${ARTIFACTORY}`).
@@ -396,7 +391,7 @@ impl Rule for JobTokenLeak {
                 if !text.contains("CI_JOB_TOKEN") {
                     continue;
                 }
-                for (from, cmd) in commands(text) {
+                for (from, cmd) in command_lines(text) {
                     for seg in segments(&cmd) {
                         Self::check_segment(cx, pipeline, job, line, from, seg, out);
                     }

@@ -1,7 +1,7 @@
 use chainproof_core::{Confidence, Finding, Severity};
 
-use super::{Cx, Rule, Scope, declare_rule};
-use crate::github::{Job, Step, Uses, Workflow};
+use super::{Cx, Rule, declare_rule};
+use crate::github::Uses;
 use crate::yaml::Node;
 
 declare_rule! {
@@ -374,25 +374,8 @@ impl Rule for KnownVulnerableActions {
         &Self::INFO
     }
 
-    fn job(&self, cx: &Cx<'_, '_>, wf: &Workflow<'_>, job: &Job<'_>, out: &mut Vec<Finding>) {
-        if let Some(u) = job.uses() {
-            self.check(cx, u, out);
-        }
-        for step in &job.steps {
-            self.step(cx, Scope::Workflow { wf, job }, step, out);
-        }
-    }
-
-    fn step(
-        &self,
-        cx: &Cx<'_, '_>,
-        _scope: Scope<'_, '_>,
-        step: &Step<'_>,
-        out: &mut Vec<Finding>,
-    ) {
-        if let Some(u) = step.uses() {
-            self.check(cx, u, out);
-        }
+    fn uses(&self, cx: &Cx<'_, '_>, uses: &Node, _job_call: bool, out: &mut Vec<Finding>) {
+        self.check(cx, uses, out);
     }
 }
 

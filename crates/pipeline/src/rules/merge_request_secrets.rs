@@ -5,6 +5,9 @@ use regex::Regex;
 
 use super::{Cx, Rule, declare_rule};
 use crate::gitlab::{GlJob, Pipeline};
+use crate::gitlab_rules::{
+    deploy_environment, is_production, is_review_environment, merge_request_reach,
+};
 use crate::yaml::Node;
 
 declare_rule! {
@@ -73,200 +76,6 @@ declare_rule! {
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Can a job run in a merge-request pipeline?
-
-/// How a condition relates to merge-request pipelines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum MrClass {
-    /// False in every merge-request pipeline (`$CI_COMMIT_BRANCH`, `$CI_COMMIT_TAG`, another
-    /// `$CI_PIPELINE_SOURCE`, `$CI_COMMIT_REF_PROTECTED == "true"`).
-    Never,
-    /// True in merge-request pipelines an attacker can create (`merge_request_event`,
-    /// `$CI_MERGE_REQUEST_*`), or no condition at all.
-    Attacker,
-    /// Depends on something else (a project variable, the source branch's name...).
-    Maybe,
-}
-
-static VAR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?").unwrap_or_else(|e| panic!("var regex: {e}"))
-});
-
-/// Classify one `&&` operand of a rules `if:`.
-fn classify_conjunct(c: &str) -> MrClass {
-    let c = c.trim().trim_matches(|ch| ch == '(' || ch == ')').trim();
-    let lower = c.to_ascii_lowercase();
-    let negated = lower.contains("!=") || lower.contains("!~") || lower.starts_with('!');
-    let null_check = lower.contains("null") || lower.contains("\"\"") || lower.contains("''");
-    let var = VAR
-        .captures(c)
-        .and_then(|m| m.get(1))
-        .map(|m| m.as_str().to_owned())
-        .unwrap_or_default();
-    if lower.contains("merge_request_event") {
-        return if negated {
-            MrClass::Never
-        } else {
-            MrClass::Attacker
-        };
-    }
-    match var.as_str() {
-        "CI_PIPELINE_SOURCE" => {
-            if negated {
-                MrClass::Attacker
-            } else {
-                MrClass::Never
-            }
-        }
-        v if v.starts_with("CI_MERGE_REQUEST_") => {
-            // `$CI_MERGE_REQUEST_IID == null` and `!$CI_MERGE_REQUEST_IID` mean "not an MR".
-            if (null_check && !negated) || lower.starts_with('!') {
-                MrClass::Never
-            } else {
-                MrClass::Attacker
-            }
-        }
-        "CI_COMMIT_BRANCH" | "CI_COMMIT_TAG" if !negated && !null_check => MrClass::Never,
-        "CI_COMMIT_REF_PROTECTED" => {
-            let truthy = lower.contains("true") || !lower.contains("==");
-            if truthy && !negated {
-                MrClass::Never
-            } else {
-                MrClass::Maybe
-            }
-        }
-        _ => MrClass::Maybe,
-    }
-}
-
-/// Split a rules condition into `||` alternatives of `&&` operands (parentheses are ignored,
-/// which is conservative for the conditions people write).
-pub(crate) fn disjuncts(cond: &str) -> Vec<Vec<&str>> {
-    cond.split("||")
-        .map(|d| {
-            d.split("&&")
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .collect()
-        })
-        .collect()
-}
-
-/// Classify a whole `if:` condition (`None`: a rule without `if:`).
-pub(crate) fn classify(cond: Option<&str>) -> MrClass {
-    let Some(cond) = cond.filter(|c| !c.trim().is_empty()) else {
-        return MrClass::Attacker;
-    };
-    let mut any_maybe = false;
-    for d in disjuncts(cond) {
-        let classes: Vec<MrClass> = d.iter().map(|c| classify_conjunct(c)).collect();
-        if classes.contains(&MrClass::Never) {
-            continue;
-        }
-        // `merge_request_event && $CI_MERGE_REQUEST_TARGET_BRANCH_NAME == "main"` and the like:
-        // an MR-only condition with further operands still matches MRs an attacker opens.
-        if classes.is_empty() || classes.contains(&MrClass::Attacker) {
-            return MrClass::Attacker;
-        }
-        any_maybe = true;
-    }
-    if any_maybe {
-        MrClass::Maybe
-    } else {
-        MrClass::Never
-    }
-}
-
-/// Why a job runs in merge-request pipelines.
-#[derive(Debug, Clone)]
-pub(crate) struct MrReach {
-    /// The rule (or `only:` entry, or workflow rule) that lets it.
-    pub span: Span,
-}
-
-enum RulesOutcome<'n> {
-    Runs(&'n Node),
-    Excluded,
-    NoMatch,
-}
-
-/// First-match evaluation of a `rules:` list for a merge-request pipeline an attacker opens.
-fn evaluate(rules: &Node) -> RulesOutcome<'_> {
-    for item in rules.items() {
-        if !item.is_map() {
-            continue;
-        }
-        let cond = item.get("if").and_then(Node::as_str);
-        let when = item
-            .get("when")
-            .and_then(Node::as_str)
-            .unwrap_or("on_success");
-        match classify(cond) {
-            MrClass::Never => {}
-            MrClass::Attacker if when == "never" => {
-                // Only an unconditional exclusion of MR pipelines stops the evaluation for all of them.
-                let simple = cond.is_none_or(|c| !c.contains("&&") && !c.contains("||"));
-                if simple {
-                    return RulesOutcome::Excluded;
-                }
-            }
-            MrClass::Attacker => return RulesOutcome::Runs(item),
-            MrClass::Maybe => {}
-        }
-    }
-    RulesOutcome::NoMatch
-}
-
-fn mentions_merge_requests(n: &Node) -> Option<&Node> {
-    let mut found = None;
-    n.walk(&mut |x| {
-        if found.is_none() && x.as_str() == Some("merge_requests") {
-            found = Some(x);
-        }
-    });
-    found
-}
-
-/// Whether (and why) `job` can run in a merge-request pipeline of `pipeline`.
-pub(crate) fn merge_request_reach(job: &GlJob, pipeline: &Pipeline) -> Option<MrReach> {
-    let workflow = match pipeline.config.path(&["workflow", "rules"]) {
-        Some(rules) => match evaluate(rules) {
-            RulesOutcome::Runs(item) => Some(item),
-            RulesOutcome::Excluded | RulesOutcome::NoMatch => return None,
-        },
-        None => None,
-    };
-    if let Some(rules) = job.node.get("rules") {
-        return match evaluate(rules) {
-            RulesOutcome::Runs(item) => Some(MrReach {
-                span: item.get("if").map_or(item.span, |n| n.span),
-            }),
-            _ => None,
-        };
-    }
-    if let Some(only) = job.node.get("only") {
-        if job
-            .node
-            .get("except")
-            .and_then(mentions_merge_requests)
-            .is_some()
-        {
-            return None;
-        }
-        return mentions_merge_requests(only).map(|n| MrReach { span: n.span });
-    }
-    if job.node.get("except").is_some() {
-        return None;
-    }
-    workflow.map(|item| MrReach {
-        span: item.get("if").map_or(item.span, |n| n.span),
-    })
-}
-
-// ---------------------------------------------------------------------------------------------
-// What the job holds.
-
 static SECRET_VAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"\$\{?([A-Za-z][A-Za-z0-9_]*(?:_TOKEN|_PASSWORD|_PASS|_SECRET|_SECRET_KEY|_SECRET_ACCESS_KEY|_API_KEY|_PRIVATE_KEY|_CREDENTIALS)|CI_DEPLOY_PASSWORD)\}?\b",
@@ -296,13 +105,7 @@ pub(crate) struct SecretUse<'n> {
 }
 
 fn defined_literally(job: &GlJob, pipeline: &Pipeline, name: &str) -> bool {
-    let value = job
-        .node
-        .get("variables")
-        .and_then(|v| v.get(name))
-        .or_else(|| pipeline.variable(name))
-        .map(|v| v.get("value").unwrap_or(v));
-    value
+    job.variable(pipeline, name)
         .and_then(Node::as_str)
         .is_some_and(|v| !v.contains('$'))
 }
@@ -385,38 +188,6 @@ pub(crate) fn publish_command(job: &GlJob) -> Option<(&Node, String)> {
     None
 }
 
-/// The environment a job deploys to (`action: start`, the default), with its name node.
-pub(crate) fn deploy_environment(job: &GlJob) -> Option<(&Node, &str)> {
-    let env = job.node.get("environment")?;
-    let name_node = if env.is_map() { env.get("name")? } else { env };
-    let name = name_node.as_str()?;
-    let action = env.get("action").and_then(Node::as_str).unwrap_or("start");
-    (action == "start" && !name.is_empty()).then_some((name_node, name))
-}
-
-static PRODUCTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:^|[^a-z])(?:prod|production|live|release)(?:$|[^a-z])")
-        .unwrap_or_else(|e| panic!("production regex: {e}"))
-});
-
-/// Review apps and other per-branch environments are meant for merge requests.
-pub(crate) fn is_review_environment(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.starts_with("review")
-        || lower.starts_with("preview")
-        || lower.starts_with("dev/")
-        || lower.contains("$ci_commit_ref_slug")
-        || lower.contains("${ci_commit_ref_slug}")
-        || lower.contains("$ci_merge_request_iid")
-        || lower.contains("${ci_merge_request_iid}")
-        || lower.contains("$ci_commit_ref_name")
-        || lower.contains("${ci_commit_ref_name}")
-}
-
-pub(crate) fn is_production(name: &str) -> bool {
-    PRODUCTION.is_match(name)
-}
-
 struct Reason {
     span: Span,
     label: String,
@@ -438,9 +209,68 @@ fn join_and(items: &[&str]) -> String {
     }
 }
 
+/// A finding's file, byte offset and length, severity, and message after `job `name` `.
+type GroupKey = (String, usize, usize, Severity, String);
+
+/// `` `a`, `b`, `c` and 2 more ``.
+fn job_list(names: &[String]) -> String {
+    let shown: Vec<String> = names.iter().take(3).map(|n| format!("`{n}`")).collect();
+    match names.len().saturating_sub(3) {
+        0 => join_and(&shown.iter().map(String::as_str).collect::<Vec<_>>()),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
 impl Rule for MergeRequestSecrets {
     fn info(&self) -> &'static chainproof_core::RuleInfo {
         &Self::INFO
+    }
+
+    /// Jobs that inherit the same template or anchor get the same finding at the same place: one
+    /// finding names them all.
+    fn gitlab(&self, cx: &Cx<'_, '_>, pipeline: &Pipeline, out: &mut Vec<Finding>) {
+        // Per place, severity and message after the job name: the job names and the first finding.
+        let mut groups: Vec<(GroupKey, Vec<String>, Finding)> = Vec::new();
+        for job in &pipeline.jobs {
+            let mut found = Vec::new();
+            self.gitlab_job(cx, pipeline, job, &mut found);
+            for f in found {
+                let prefix = format!("job `{}` ", job.name);
+                let rest = f
+                    .message
+                    .strip_prefix(&prefix)
+                    .unwrap_or(&f.message)
+                    .to_owned();
+                let key = (
+                    f.location.file.clone(),
+                    f.location.offset,
+                    f.location.length,
+                    f.severity,
+                    rest,
+                );
+                match groups.iter_mut().find(|(k, _, _)| *k == key) {
+                    Some((_, names, first)) => {
+                        names.push(job.name.clone());
+                        for r in f.related {
+                            let seen = first.related.iter().any(|x| {
+                                (&x.file, x.offset, x.length, &x.label)
+                                    == (&r.file, r.offset, r.length, &r.label)
+                            });
+                            if !seen {
+                                first.related.push(r);
+                            }
+                        }
+                    }
+                    None => groups.push((key, vec![job.name.clone()], f)),
+                }
+            }
+        }
+        for ((.., rest), names, mut f) in groups {
+            if names.len() > 1 {
+                f.message = format!("each of jobs {} {rest}", job_list(&names));
+            }
+            out.push(f);
+        }
     }
 
     fn gitlab_job(
@@ -558,118 +388,5 @@ impl Rule for MergeRequestSecrets {
             }
         }
         out.push(f);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn conditions() {
-        use MrClass::*;
-        assert_eq!(classify(None), Attacker);
-        assert_eq!(
-            classify(Some("$CI_PIPELINE_SOURCE == \"merge_request_event\"")),
-            Attacker
-        );
-        assert_eq!(
-            classify(Some("$CI_PIPELINE_SOURCE != \"merge_request_event\"")),
-            Never
-        );
-        assert_eq!(classify(Some("$CI_PIPELINE_SOURCE == \"push\"")), Never);
-        assert_eq!(classify(Some("$CI_MERGE_REQUEST_IID")), Attacker);
-        assert_eq!(classify(Some("$CI_MERGE_REQUEST_IID == null")), Never);
-        assert_eq!(
-            classify(Some("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH")),
-            Never
-        );
-        assert_eq!(classify(Some("$CI_COMMIT_TAG")), Never);
-        assert_eq!(
-            classify(Some("$CI_COMMIT_REF_PROTECTED == \"true\"")),
-            Never
-        );
-        assert_eq!(classify(Some("$CI_COMMIT_REF_NAME == \"main\"")), Maybe);
-        assert_eq!(
-            classify(Some(
-                "$CI_PIPELINE_SOURCE == \"merge_request_event\" && $CI_MERGE_REQUEST_TARGET_BRANCH_NAME == \"main\""
-            )),
-            Attacker
-        );
-        assert_eq!(
-            classify(Some(
-                "$CI_COMMIT_TAG || $CI_PIPELINE_SOURCE == 'merge_request_event'"
-            )),
-            Attacker
-        );
-        assert_eq!(
-            classify(Some(
-                "$CI_PIPELINE_SOURCE == \"merge_request_event\" && $CI_COMMIT_REF_PROTECTED == \"true\""
-            )),
-            Never
-        );
-        assert_eq!(classify(Some("$DEPLOY == \"yes\"")), Maybe);
-    }
-
-    struct NoFiles;
-    impl crate::gitlab::IncludeLoader for NoFiles {
-        fn load(&mut self, _: &str) -> Result<(u32, Node), String> {
-            Err("none".into())
-        }
-        fn glob(&mut self, _: &str) -> Vec<String> {
-            Vec::new()
-        }
-    }
-
-    fn reaches(src: &str, job: &str) -> bool {
-        let docs = crate::yaml::parse(src, 0).unwrap_or_default();
-        let p = Pipeline::build(0, ".gitlab-ci.yml", &docs, &mut NoFiles);
-        let Some(j) = p.jobs.iter().find(|j| j.name == job) else {
-            return false;
-        };
-        merge_request_reach(j, &p).is_some()
-    }
-
-    #[test]
-    fn reachability() {
-        // No rules and no workflow rules: branch and tag pipelines only.
-        assert!(!reaches("a:\n  script: x\n", "a"));
-        // A rule without `if:` matches merge-request pipelines too.
-        assert!(reaches(
-            "a:\n  script: x\n  rules:\n    - when: manual\n",
-            "a"
-        ));
-        // Excluded first.
-        assert!(!reaches(
-            "a:\n  script: x\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n      when: never\n    - when: always\n",
-            "a"
-        ));
-        // Workflow rules create MR pipelines; a job without rules runs in them.
-        let wf = "workflow:\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n    - if: $CI_COMMIT_BRANCH\n";
-        assert!(reaches(&format!("{wf}a:\n  script: x\n"), "a"));
-        // ...but not a job restricted to the default branch.
-        assert!(!reaches(
-            &format!(
-                "{wf}a:\n  script: x\n  rules:\n    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH\n"
-            ),
-            "a"
-        ));
-        // Workflow rules without MR pipelines exclude them for every job.
-        assert!(!reaches(
-            "workflow:\n  rules:\n    - if: $CI_COMMIT_BRANCH\na:\n  script: x\n  rules:\n    - when: always\n",
-            "a"
-        ));
-        assert!(reaches("a:\n  script: x\n  only: [merge_requests]\n", "a"));
-        assert!(!reaches("a:\n  script: x\n  only: [branches]\n", "a"));
-    }
-
-    #[test]
-    fn environments() {
-        assert!(is_production("production"));
-        assert!(is_production("prod-eu"));
-        assert!(is_production("eu/prod"));
-        assert!(!is_production("product-docs"));
-        assert!(is_review_environment("review/$CI_COMMIT_REF_SLUG"));
-        assert!(!is_review_environment("staging"));
     }
 }

@@ -1,8 +1,8 @@
 use chainproof_core::{Finding, Severity};
 
-use super::unknown_key::suggestion;
 use super::{Cx, Rule, Scope, declare_rule};
 use crate::github::{Action, Job, Step, Uses, Workflow};
+use crate::suggest::suggestion;
 use crate::yaml::Node;
 
 declare_rule! {

@@ -199,8 +199,11 @@ pub trait Rule: Sync + Send {
         }
     }
 
-    /// A job of a workflow. Default: every step.
+    /// A job of a workflow. Default: its `uses:` if it calls a reusable workflow, then every step.
     fn job(&self, cx: &Cx<'_, '_>, wf: &Workflow<'_>, job: &Job<'_>, out: &mut Vec<Finding>) {
+        if let Some(u) = job.uses() {
+            self.uses(cx, u, true, out);
+        }
         for step in &job.steps {
             self.step(cx, Scope::Workflow { wf, job }, step, out);
         }
@@ -213,15 +216,22 @@ pub trait Rule: Sync + Send {
         }
     }
 
-    /// A step of a workflow job or composite action.
+    /// A step of a workflow job or composite action. Default: its `uses:`, if any.
     fn step(
         &self,
-        _cx: &Cx<'_, '_>,
+        cx: &Cx<'_, '_>,
         _scope: Scope<'_, '_>,
-        _step: &Step<'_>,
-        _out: &mut Vec<Finding>,
+        step: &Step<'_>,
+        out: &mut Vec<Finding>,
     ) {
+        if let Some(u) = step.uses() {
+            self.uses(cx, u, false, out);
+        }
     }
+
+    /// A `uses:` value: of a job calling a reusable workflow (`job_call`), or of a step (an
+    /// action, a local action, `docker://`). Reached through the default `job` and `step` hooks.
+    fn uses(&self, _cx: &Cx<'_, '_>, _uses: &Node, _job_call: bool, _out: &mut Vec<Finding>) {}
 
     /// A GitLab pipeline or component. Default: every job, hidden ones included (they are
     /// templates other jobs inherit from; findings point at where the text is).

@@ -9,7 +9,8 @@ declare_rule! {
     /// ## What it does
     /// Finds `actions/checkout` steps that leave the job's `GITHUB_TOKEN` in the checkout's git
     /// configuration (the default, `persist-credentials: true`), and rates it high when a later step of
-    /// the same job uploads the workspace as an artifact.
+    /// the same job uploads the workspace as an artifact, low when the job's `permissions:` (or the
+    /// workflow's) grant no write scope.
     ///
     /// ## Why is this bad
     /// With persisted credentials, every later step (third-party actions, build scripts, test suites
@@ -104,6 +105,30 @@ fn uploads_checkout(step: &Step<'_>, checkout_path: Option<&str>) -> bool {
         })
 }
 
+/// Whether the job's `permissions:` (or the workflow's, when the job has none) grant no write
+/// scope: `read-all`, `{}`, or only `read`/`none` values. Unknown (no `permissions:`, an
+/// expression, an action) is not read-only.
+fn read_only_token(scope: Scope<'_, '_>) -> bool {
+    let Scope::Workflow { wf, job } = scope else {
+        return false;
+    };
+    let Some(perms) = job
+        .node
+        .get("permissions")
+        .or_else(|| wf.root.get("permissions"))
+    else {
+        return false;
+    };
+    if let Some(s) = perms.as_str() {
+        return s.trim() == "read-all";
+    }
+    perms.is_map()
+        && perms
+            .entries()
+            .iter()
+            .all(|(_, v)| matches!(v.as_str().map(str::trim), Some("read" | "none")))
+}
+
 impl PersistedGitCredentials {
     fn fix(cx: &Cx<'_, '_>, step: &Step<'_>) -> Option<Fix> {
         let edit = match step.node.get("with") {
@@ -157,6 +182,11 @@ impl Rule for PersistedGitCredentials {
                 ),
             ),
             _ if explicit_true => return, // asked for on purpose, and not published
+            // A token that can only read gives later steps little they could not read anyway.
+            _ if read_only_token(scope) => (
+                Severity::Low,
+                "the checkout keeps the job's GITHUB_TOKEN (read-only under this job's `permissions:`) where every later step can read it; set `persist-credentials: false` unless a later step uses it".to_owned(),
+            ),
             _ => (
                 Severity::Medium,
                 "the checkout keeps the job's GITHUB_TOKEN where every later step can read it; set `persist-credentials: false` unless a later step pushes with it".to_owned(),

@@ -141,25 +141,7 @@ impl Rule for SelfHostedRunner {
     }
 
     fn workflow(&self, cx: &Cx<'_, '_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        if !wf.externally_triggerable() {
-            return;
-        }
-        let Some(trigger) = wf.triggers.iter().find(|t| {
-            matches!(
-                t.name,
-                "pull_request"
-                    | "pull_request_target"
-                    | "pull_request_review"
-                    | "pull_request_review_comment"
-                    | "issues"
-                    | "issue_comment"
-                    | "discussion"
-                    | "discussion_comment"
-                    | "workflow_run"
-                    | "fork"
-                    | "watch"
-            )
-        }) else {
+        let Some(trigger) = wf.external_triggers().next() else {
             return;
         };
         for job in &wf.jobs {

@@ -1,12 +1,12 @@
-use chainproof_core::{Confidence, Finding, Severity, Span};
+use chainproof_core::{Confidence, Finding, Severity};
 
 use super::{Cx, Rule, Scope, declare_rule};
 use crate::expr::Taint;
 use crate::github::Step;
 use crate::gitlab::{GlJob, Pipeline};
-use crate::gitlab_taint::{Assigned, GlSource, variable_taint};
+use crate::gitlab_taint::{GlSource, variable_taint};
 use crate::script::{
-    CodeFrom, Command, Expansion, Lang, Line, Pipe, Shell, SubKind, basename, code_from,
+    Assigned, CodeFrom, Command, Expansion, Lang, Line, Pipe, Shell, SubKind, basename, code_from,
     github_line, github_shell, github_var_taint, gitlab_lines, interpreter, parse,
 };
 use crate::taint::Source;
@@ -207,11 +207,6 @@ fn all_sinks<'a>(pipe: &Pipe<'a>) -> Vec<Sink<'a>> {
     out
 }
 
-fn hop(mut s: Source, name: String, span: Span) -> Source {
-    s.path.insert(0, (name, span));
-    s
-}
-
 impl ShellInjection {
     fn github(
         cx: &Cx<'_, '_>,
@@ -223,11 +218,7 @@ impl ShellInjection {
         let pipes = parse(line.text);
         let outer = |n: &str| github_var_taint(cx, scope, step, n, true);
         let wrap = |s: Source, name: &str, start: usize, end: usize| {
-            hop(
-                s,
-                format!("shell variable {name}"),
-                line.span(cx, start, end),
-            )
+            s.hop(format!("shell variable {name}"), line.span(cx, start, end))
         };
         let mut assigned: Assigned<Source> = Assigned::default();
         for pipe in &pipes {
@@ -357,6 +348,9 @@ mod tests {
             "curl -d \"$A\" https://x",
             "echo \"$A\" | jq -R .",
             "eval 'echo $A'",
+            // Operands of a `[[ ]]` test, even after `||` inside it.
+            "if [[ \"$T\" == *-x || \"$A\" == *-x ]]; then",
+            "[[ $A =~ ^(main|dev)$ ]] && echo ok",
         ] {
             assert!(sunk(s).is_empty(), "{s}: {:?}", sunk(s));
         }

@@ -1,7 +1,8 @@
 use chainproof_core::{Confidence, Finding, Severity};
 
-use super::{Cx, Rule, Scope, declare_rule};
-use crate::github::{Job, Step, Uses, Workflow};
+use super::{Cx, Rule, declare_rule};
+use crate::github::Uses;
+use crate::suggest::transposition_distance;
 use crate::yaml::Node;
 
 declare_rule! {
@@ -102,39 +103,6 @@ const POPULAR: [&str; 56] = [
     "swatinem/rust-cache",
 ];
 
-/// Optimal string alignment distance (Levenshtein plus adjacent transpositions), capped: returns
-/// `max + 1` as soon as the distance must exceed `max`.
-fn distance(a: &str, b: &str, max: usize) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > max {
-        return max + 1;
-    }
-    let w = b.len() + 1;
-    let mut prev2 = vec![0usize; w];
-    let mut prev: Vec<usize> = (0..w).collect();
-    let mut cur = vec![0usize; w];
-    for i in 1..=a.len() {
-        cur[0] = i;
-        let mut row_min = cur[0];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut d = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                d = d.min(prev2[j - 2] + 1);
-            }
-            cur[j] = d;
-            row_min = row_min.min(d);
-        }
-        if row_min > max {
-            return max + 1;
-        }
-        std::mem::swap(&mut prev2, &mut prev);
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()].min(max + 1)
-}
-
 /// The popular action `name` (lower-case `owner/repo`) imitates, with the edit distance.
 fn lookalike(name: &str) -> Option<(&'static str, usize)> {
     if POPULAR.contains(&name) {
@@ -142,7 +110,7 @@ fn lookalike(name: &str) -> Option<(&'static str, usize)> {
     }
     POPULAR
         .iter()
-        .map(|p| (*p, distance(name, p, 2)))
+        .map(|p| (*p, transposition_distance(name, p, 2)))
         .filter(|(p, d)| *d == 1 || (*d == 2 && p.len() >= 12))
         .min_by_key(|(_, d)| *d)
 }
@@ -190,40 +158,15 @@ impl Rule for TyposquatUses {
         &Self::INFO
     }
 
-    fn job(&self, cx: &Cx<'_, '_>, wf: &Workflow<'_>, job: &Job<'_>, out: &mut Vec<Finding>) {
-        if let Some(u) = job.uses() {
-            self.check(cx, u, out);
-        }
-        for step in &job.steps {
-            self.step(cx, Scope::Workflow { wf, job }, step, out);
-        }
-    }
-
-    fn step(
-        &self,
-        cx: &Cx<'_, '_>,
-        _scope: Scope<'_, '_>,
-        step: &Step<'_>,
-        out: &mut Vec<Finding>,
-    ) {
-        if let Some(u) = step.uses() {
-            self.check(cx, u, out);
-        }
+    fn uses(&self, cx: &Cx<'_, '_>, uses: &Node, _job_call: bool, out: &mut Vec<Finding>) {
+        self.check(cx, uses, out);
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{POPULAR, distance, lookalike};
-
-    #[test]
-    fn edit_distance() {
-        assert_eq!(distance("actions/checkout", "actions/checkout", 2), 0);
-        assert_eq!(distance("action/checkout", "actions/checkout", 2), 1);
-        assert_eq!(distance("actions/chekcout", "actions/checkout", 2), 1);
-        assert_eq!(distance("actons/setup-nod", "actions/setup-node", 2), 2);
-        assert_eq!(distance("actions/setup-go", "actions/setup-node", 2), 3);
-    }
+    use super::{POPULAR, lookalike};
+    use crate::suggest::transposition_distance;
 
     #[test]
     fn lookalikes() {
@@ -276,7 +219,10 @@ mod tests {
         for (i, a) in POPULAR.iter().enumerate() {
             assert_eq!(*a, a.to_ascii_lowercase());
             for b in &POPULAR[i + 1..] {
-                assert!(distance(a, b, 2) > 2, "{a} and {b} are too close");
+                assert!(
+                    transposition_distance(a, b, 2) > 2,
+                    "{a} and {b} are too close"
+                );
             }
         }
     }

@@ -1,12 +1,10 @@
 use chainproof_core::{Finding, Span};
 
-use super::expression_syntax::{Site, expression_sites};
-use super::invalid_needs::{has_external_includes, parallel_instance_of};
-use super::unknown_key::suggestion;
 use super::{Cx, Rule, declare_rule};
-use crate::expr::context_refs;
+use crate::expr::{Site, context_refs, expression_sites};
 use crate::github::{Action, Job, Step, Workflow};
-use crate::gitlab::Pipeline;
+use crate::gitlab::{Pipeline, ProblemKind, parallel_instance_of};
+use crate::suggest::suggestion;
 use crate::yaml::Node;
 
 declare_rule! {
@@ -325,29 +323,19 @@ impl UndefinedReference {
     }
 
     fn gitlab(cx: &Cx<'_, '_>, pipeline: &Pipeline, out: &mut Vec<Finding>) {
-        let external = has_external_includes(pipeline);
+        let external = pipeline.has_external_includes();
         let all_names: Vec<&str> = pipeline.jobs.iter().map(|j| j.name.as_str()).collect();
-        let mut seen: Vec<(Span, &str)> = Vec::new();
+        // `Pipeline::build` reports each problem once.
         for p in &pipeline.problems {
-            if seen.contains(&(p.span, p.message.as_str())) {
-                continue;
-            }
-            seen.push((p.span, p.message.as_str()));
-            let missing_definition = p.message.contains("which is not defined")
-                || p.message.contains("names nothing in this pipeline");
-            if external && missing_definition {
+            if external && p.kind.is_missing_definition() {
                 continue;
             }
             let mut message = p.message.replace(
                 "No such file or directory (os error 2)",
                 "no such file in the repository",
             );
-            if let Some(target) = p
-                .message
-                .split_once("extends `")
-                .and_then(|(_, r)| r.split_once("`, which is not defined"))
-                .map(|(t, _)| t)
-            {
+            if let ProblemKind::UnknownExtends { target } = &p.kind {
+                let target = target.as_str();
                 message.push_str(&suggestion(
                     target,
                     all_names.iter().copied().filter(|n| *n != target),
@@ -359,7 +347,7 @@ impl UndefinedReference {
         let unreadable = pipeline
             .problems
             .iter()
-            .any(|p| p.message.contains("cannot include") || p.message.contains("matches no file"));
+            .any(|p| p.kind.is_unreadable_include());
         if external || unreadable || pipeline.is_component() {
             return;
         }

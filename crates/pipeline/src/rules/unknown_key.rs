@@ -3,6 +3,7 @@ use chainproof_core::Finding;
 use super::{Cx, Rule, declare_rule};
 use crate::github::{Action, ActionKind, Workflow};
 use crate::gitlab::{GLOBAL_KEYWORDS, Pipeline};
+use crate::suggest::{closest, suggestion};
 use crate::yaml::Node;
 
 declare_rule! {
@@ -19,7 +20,8 @@ declare_rule! {
     /// In GitLab every top-level key that is not a global keyword is a job, so a misspelt global
     /// keyword (`variable:`) silently becomes a job; chainproof reports such keys when none of
     /// their entries are job keywords. Hidden keys (`.template`) are checked when they look like
-    /// job templates (at least one job keyword); other hidden keys are plain YAML anchors.
+    /// job templates (at least one job keyword); other hidden keys are plain YAML anchors, and so
+    /// is a hidden key holding one `rules:` item (`.skip: &skip {if: ..., when: never}`).
     ///
     /// ## Why is this bad
     /// GitHub rejects a workflow with an unknown key, but only when it runs; GitLab ignores
@@ -338,69 +340,6 @@ const GITLAB_RELEASE_KEYS: &[&str] = &[
     "assets",
 ];
 
-/// Damerau-free Levenshtein distance (bytes; keys are ASCII).
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(!ca.eq_ignore_ascii_case(cb));
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
-}
-
-/// The known word closest to `word`, if it is close enough to be a plausible typo (or `word`
-/// is the start of a known hyphenated key: `timeout` for `timeout-minutes`).
-pub(crate) fn closest<'k>(word: &str, known: impl IntoIterator<Item = &'k str>) -> Option<&'k str> {
-    let norm = |s: &str| s.to_ascii_lowercase().replace('_', "-");
-    let w = norm(word);
-    let known: Vec<&'k str> = known.into_iter().collect();
-    let mut best: Option<(usize, &'k str)> = None;
-    for &k in &known {
-        let d = if norm(k) == w {
-            0
-        } else {
-            edit_distance(&w, &norm(k))
-        };
-        if best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, k));
-        }
-    }
-    let limit = match w.len() {
-        0..=3 => 1,
-        4..=8 => 2,
-        _ => 3,
-    };
-    if let Some((d, k)) = best
-        && d <= limit
-    {
-        return Some(k);
-    }
-    if w.len() >= 4 {
-        let prefixed: Vec<&'k str> = known
-            .iter()
-            .copied()
-            .filter(|k| norm(k).starts_with(&format!("{w}-")))
-            .collect();
-        if let [only] = prefixed.as_slice() {
-            return Some(only);
-        }
-    }
-    None
-}
-
-/// `did you mean `x`?` or nothing.
-pub(crate) fn suggestion<'k>(word: &str, known: impl IntoIterator<Item = &'k str>) -> String {
-    closest(word, known)
-        .map(|k| format!("; did you mean `{k}`?"))
-        .unwrap_or_default()
-}
-
 struct Ctx<'c, 'x, 'y> {
     cx: &'c Cx<'x, 'y>,
     out: &'c mut Vec<Finding>,
@@ -671,6 +610,20 @@ fn check_action(c: &mut Ctx<'_, '_, '_>, action: &Action<'_>) {
     }
 }
 
+/// A hidden key that holds one `rules:` item for anchors (`.skip: &skip {if: ..., when: never}`),
+/// not a job template: only rule keys, at least one of them a condition.
+fn is_rule_anchor(node: &Node) -> bool {
+    let keys: Vec<&str> = node
+        .entries()
+        .iter()
+        .filter_map(|(k, _)| k.as_str())
+        .collect();
+    keys.iter().all(|k| GITLAB_RULE_KEYS.contains(k))
+        && keys
+            .iter()
+            .any(|k| matches!(*k, "if" | "changes" | "exists"))
+}
+
 fn job_keyword_count(node: &Node) -> usize {
     node.entries()
         .iter()
@@ -790,7 +743,7 @@ fn check_pipeline(c: &mut Ctx<'_, '_, '_>, pipeline: &Pipeline) {
             "include" => {}
             _ if GLOBAL_KEYWORDS.contains(&name) => {}
             _ if name.starts_with('.') => {
-                if v.is_map() && job_keyword_count(v) > 0 {
+                if v.is_map() && job_keyword_count(v) > 0 && !is_rule_anchor(v) {
                     check_gitlab_job(c, name, v);
                 }
             }
@@ -860,7 +813,6 @@ mod tests {
 
     #[test]
     fn distances_and_suggestions() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(
             closest("runs_on", JOB_KEYS.iter().copied()),
             Some("runs-on")

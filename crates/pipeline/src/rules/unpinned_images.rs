@@ -286,10 +286,10 @@ impl UnpinnedImages {
                 .trim_start_matches('$')
                 .trim_start_matches('{')
                 .trim_end_matches('}');
-            let def = job
-                .and_then(|j| j.node.path(&["variables", name]))
-                .map(|v| v.get("value").unwrap_or(v))
-                .or_else(|| pipeline.variable(name));
+            let def = match job {
+                Some(j) => j.variable(pipeline, name),
+                None => pipeline.variable(name),
+            };
             let Some(value) = def.and_then(|d| d.as_str().map(|s| (s, d.span))) else {
                 break;
             };

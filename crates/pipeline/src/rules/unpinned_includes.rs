@@ -13,7 +13,8 @@ declare_rule! {
     /// - `include: remote` without `integrity: sha256-...` (high);
     /// - `include: project` without `ref:` (the default branch, high), with a branch `ref:`
     ///   (high) or a tag (medium: tags can be moved or deleted and re-created);
-    /// - `include: template` (medium: GitLab's own templates change with every GitLab upgrade);
+    /// - `include: template` (low: GitLab's own templates change with every GitLab upgrade, but
+    ///   they come from the GitLab instance that runs the pipeline anyway, no new party);
     /// - `include: component` at `~latest`, a branch, or a partial version (`@1`, `@1.2`), all
     ///   of which pick up new releases automatically (high), or at a full version `@1.2.3`
     ///   (low: the tag behind it can still be moved).
@@ -282,7 +283,7 @@ impl Rule for UnpinnedIncludes {
                                 "`include: template: {t}` is GitLab's own template, which changes with every GitLab upgrade; vendor a reviewed copy (or include it from a project at a pinned SHA)"
                             ),
                         )
-                        .severity(Severity::Medium),
+                        .severity(Severity::Low),
                     );
                 }
                 IncludeKind::Component(c) => Self::component(cx, entry, c, out),

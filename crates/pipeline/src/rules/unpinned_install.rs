@@ -286,7 +286,8 @@ fn npm_pinned(spec: &str) -> bool {
     }
     let rest = spec.strip_prefix('@').unwrap_or(spec);
     match rest.split_once('@') {
-        Some((_, version)) => exact_semver(version),
+        // `pkg@$VERSION`: set elsewhere, cannot tell.
+        Some((_, version)) => exact_semver(version) || version.starts_with('$'),
         None => false,
     }
 }
@@ -297,6 +298,7 @@ fn go_pinned(spec: &str) -> bool {
         Some((_, v)) => {
             exact_semver(v) && v.starts_with('v')
                 || v.len() >= 12 && v.chars().all(|c| c.is_ascii_hexdigit())
+                || v.starts_with('$') // `@${TOOL_VERSION}`: set elsewhere, cannot tell
         }
     }
 }
@@ -753,6 +755,8 @@ mod tests {
             "npm ci && npx eslint .",
             "go install ./cmd/tool",
             "go install golang.org/x/tools/cmd/goimports@v0.22.0",
+            "go install golang.org/x/vuln/cmd/govulncheck@${GOVULNCHECK_VERSION}",
+            "npm install -g renovate@$RENOVATE_VERSION",
             "cargo install --path .",
             "cargo install cargo-deny --version 0.14.24 --locked",
             "cargo install cargo-deny@0.14.24",

@@ -1,7 +1,7 @@
 use chainproof_core::{Finding, Severity};
 
-use super::{Cx, Rule, Scope, declare_rule};
-use crate::github::{Job, Step, Uses, Workflow, is_commit_sha};
+use super::{Cx, Rule, declare_rule};
+use crate::github::{Uses, is_commit_sha};
 use crate::yaml::Node;
 
 declare_rule! {
@@ -13,7 +13,9 @@ declare_rule! {
     ///   executes whatever was pushed last.
     /// - A version tag (`@v4`, `@v1.2.3`): **medium**. Tags are mutable too, but moving one is a
     ///   deliberate act of the maintainers (or of whoever steals their credentials), as in the
-    ///   tj-actions/changed-files and reviewdog compromises of March 2025.
+    ///   tj-actions/changed-files and reviewdog compromises of March 2025. A tag of GitHub's own
+    ///   actions (`actions/*`, `github/*`) is **low**: moving it takes a compromise of the
+    ///   platform that runs the job anyway.
     ///
     /// A ref that looks like an abbreviated SHA (`@a1b2c3d`) is reported as a branch: GitHub does
     /// not resolve short SHAs, it looks for a branch or tag of that name.
@@ -151,6 +153,16 @@ impl UnpinnedUses {
                     "{what} `{shown}`: `{r}` looks like an abbreviated commit SHA, but GitHub only accepts full SHAs and resolves it as a branch or tag name; pin the full 40-character SHA"
                 ),
             ),
+            // GitHub's own actions: moving their tags takes a compromise of GitHub itself.
+            RefKind::Tag if matches!(owner.to_ascii_lowercase().as_str(), "actions" | "github") => {
+                (
+                    Severity::Low,
+                    "tag, not a commit".to_owned(),
+                    format!(
+                        "{what} `{shown}` is pinned to the tag `{r}`, which GitHub can move to different code; pin the commit SHA it points to and keep `# {r}` as a comment"
+                    ),
+                )
+            }
             RefKind::Tag => (
                 Severity::Medium,
                 "tag, not a commit".to_owned(),
@@ -171,25 +183,8 @@ impl Rule for UnpinnedUses {
         &Self::INFO
     }
 
-    fn job(&self, cx: &Cx<'_, '_>, wf: &Workflow<'_>, job: &Job<'_>, out: &mut Vec<Finding>) {
-        if let Some(u) = job.uses() {
-            self.check(cx, u, true, out);
-        }
-        for step in &job.steps {
-            self.step(cx, Scope::Workflow { wf, job }, step, out);
-        }
-    }
-
-    fn step(
-        &self,
-        cx: &Cx<'_, '_>,
-        _scope: Scope<'_, '_>,
-        step: &Step<'_>,
-        out: &mut Vec<Finding>,
-    ) {
-        if let Some(u) = step.uses() {
-            self.check(cx, u, false, out);
-        }
+    fn uses(&self, cx: &Cx<'_, '_>, uses: &Node, job_call: bool, out: &mut Vec<Finding>) {
+        self.check(cx, uses, job_call, out);
     }
 }
 

@@ -3,11 +3,11 @@ use std::sync::LazyLock;
 use chainproof_core::{Confidence, Finding};
 use regex::Regex;
 
-use super::merge_request_secrets::{
-    MrClass, classify, deploy_environment, disjuncts, is_review_environment,
-};
 use super::{Cx, Rule, declare_rule};
 use crate::gitlab::{GlJob, Pipeline};
+use crate::gitlab_rules::{
+    MrClass, classify, deploy_environment, disjuncts, is_review_environment,
+};
 use crate::yaml::Node;
 
 declare_rule! {

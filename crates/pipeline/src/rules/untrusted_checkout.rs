@@ -3,7 +3,6 @@ use std::sync::LazyLock;
 use chainproof_core::{Confidence, Finding, Severity, Span};
 use regex::Regex;
 
-use super::dangerous_triggers::privileged_triggers;
 use super::{Cx, Rule, declare_rule};
 use crate::expr::{context_refs, find_exprs};
 use crate::github::{Job, Step, Uses, Workflow};
@@ -440,10 +439,7 @@ pub(crate) fn runs_code<'a>(step: &Step<'a>, path: Option<&str>) -> Option<Exec<
     if let Some(Uses::Local(dir)) = Uses::parse(name) {
         return if in_path(dir) { exec } else { None };
     }
-    let action = step.action_name()?;
-    let (_, input) = BUILD_ACTIONS.iter().find(|(a, _)| {
-        action == *a || action.strip_prefix(a).is_some_and(|r| r.starts_with('/'))
-    })?;
+    let (_, input) = BUILD_ACTIONS.iter().find(|(a, _)| step.uses_action(a))?;
     if let Some(input) = input {
         let on = step
             .with(input)
@@ -518,7 +514,11 @@ impl Rule for UntrustedCheckout {
     }
 
     fn workflow(&self, cx: &Cx<'_, '_>, wf: &Workflow<'_>, out: &mut Vec<Finding>) {
-        let Some(trigger) = privileged_triggers(cx, wf).first().map(|t| t.name) else {
+        let Some(trigger) = wf
+            .privileged_triggers(&cx.repo.workflows)
+            .first()
+            .map(|t| t.name)
+        else {
             return;
         };
         for job in &wf.jobs {
