@@ -1,4 +1,4 @@
-use chainproof_core::{Confidence, Finding, Severity};
+use chainproof_core::{Confidence, Finding, Severity, Span};
 
 use super::{Cx, Rule, Scope, declare_rule};
 use crate::expr::Taint;
@@ -25,6 +25,10 @@ declare_rule! {
     ///   (`${{ github.event.issue.title }}`...), or the runner's `GITHUB_HEAD_REF` in pull
     ///   request workflows;
     /// - or a shell variable assigned from one of those earlier in the script.
+    ///
+    /// Generated scripts count too: such a variable written into a file by `echo`, `printf` or
+    /// `cat <<EOF` with `>`/`>>`, when a later command of the step or job runs that file
+    /// (`sh gen.sh`, `./gen.sh`, `. gen.sh`), is reported at the write (medium confidence).
     ///
     /// Passing such a variable as an argument (`echo "$CI_MERGE_REQUEST_TITLE"`,
     /// `git checkout "$CI_COMMIT_REF_NAME"`) is safe and not reported: GitLab and `env:` expand
@@ -207,6 +211,70 @@ fn all_sinks<'a>(pipe: &Pipe<'a>) -> Vec<Sink<'a>> {
     out
 }
 
+/// A script file written with tainted text in one command (`echo "$X" > gen.sh`) and run by a
+/// later one (`sh gen.sh`, `./gen.sh`, `. gen.sh`): GitLab's and GitHub's "generated script" sink.
+struct Generated<S> {
+    /// File name as written, and the tainted expansions written to it: (variable, span, source).
+    files: Vec<(String, Vec<(String, Span, S)>)>,
+}
+
+impl<S: Clone> Generated<S> {
+    fn new() -> Self {
+        Generated { files: Vec::new() }
+    }
+
+    /// Remember what `echo`/`printf`/`cat` with a `>`/`>>` redirection writes into a file.
+    fn record<'a>(
+        &mut self,
+        c: &Command<'a>,
+        mut taint: impl FnMut(&Expansion<'a>) -> Option<(S, Span)>,
+    ) {
+        if !matches!(c.program().as_deref(), Some("echo" | "printf" | "cat")) {
+            return;
+        }
+        let Some(file) = c
+            .redirects
+            .iter()
+            .filter(|r| r.fd.is_none_or(|fd| fd == "1") && (r.op == ">" || r.op == ">>"))
+            .find_map(|r| r.target.as_ref().map(|t| t.value()))
+        else {
+            return;
+        };
+        let file = file.trim_start_matches("./").to_owned();
+        let mut exps: Vec<Expansion<'a>> =
+            c.argv()[1..].iter().flat_map(|w| w.expansions()).collect();
+        for h in &c.heredocs {
+            exps.extend(h.expansions());
+        }
+        let tainted: Vec<(String, Span, S)> = exps
+            .iter()
+            .filter_map(|e| taint(e).map(|(s, sp)| (e.name.to_owned(), sp, s)))
+            .collect();
+        if tainted.is_empty() {
+            return;
+        }
+        match self.files.iter_mut().find(|(f, _)| *f == file) {
+            Some((_, v)) => v.extend(tainted),
+            None => self.files.push((file, tainted)),
+        }
+    }
+
+    /// What the file this command runs was written with, if it is one of ours.
+    fn run(&self, c: &Command<'_>) -> Option<(&str, &[(String, Span, S)])> {
+        let argv = c.argv();
+        let first = argv.first()?.value();
+        let script = match basename(&first) {
+            "sh" | "bash" | "dash" | "zsh" | "ksh" | "source" | "." => argv.get(1)?.value(),
+            _ => first,
+        };
+        let script = script.trim_start_matches("./");
+        self.files
+            .iter()
+            .find(|(f, _)| f == script)
+            .map(|(f, v)| (f.as_str(), v.as_slice()))
+    }
+}
+
 impl ShellInjection {
     fn github(
         cx: &Cx<'_, '_>,
@@ -221,7 +289,35 @@ impl ShellInjection {
             s.hop(format!("shell variable {name}"), line.span(cx, start, end))
         };
         let mut assigned: Assigned<Source> = Assigned::default();
+        let mut generated: Generated<Source> = Generated::new();
         for pipe in &pipes {
+            for c in &pipe.commands {
+                if let Some((file, written)) = generated.run(c) {
+                    for (name, span, source) in written {
+                        let mut f = cx
+                            .finding(
+                                &Self::INFO,
+                                *span,
+                                "attacker-controlled value written into a script",
+                                format!(
+                                    "`${name}`, which holds {}, is written into `{file}`, which the step then runs: text such as `$(id)` in it runs in this job",
+                                    source.describe()
+                                ),
+                            )
+                            .confidence(Confidence::Medium)
+                            .related(cx.loc(line.span(cx, c.start, c.end), "runs the generated script"));
+                        for (label, sp) in &source.path {
+                            f = f.related(cx.loc(*sp, label.clone()));
+                        }
+                        out.push(f);
+                    }
+                }
+                generated.record(c, |e| {
+                    assigned
+                        .get(e.name, &outer)
+                        .map(|s| (s, line.span(cx, e.start, e.end)))
+                });
+            }
             for sink in all_sinks(pipe) {
                 let e = sink.expansion;
                 let Some(source) = assigned.get(e.name, &outer) else {
@@ -281,11 +377,39 @@ impl Rule for ShellInjection {
     ) {
         let outer = |n: &str| variable_taint(pipeline, Some(job), n);
         let mut assigned: Assigned<GlSource> = Assigned::default();
+        let mut generated: Generated<GlSource> = Generated::new();
         for line in gitlab_lines(job) {
             let wrap = |s: GlSource, name: &str, start: usize, end: usize| {
                 s.hop(format!("shell variable {name}"), line.span(cx, start, end))
             };
             for pipe in &parse(line.text) {
+                for c in &pipe.commands {
+                    if let Some((file, written)) = generated.run(c) {
+                        for (name, span, source) in written {
+                            let mut f = cx
+                                .finding(
+                                    &Self::INFO,
+                                    *span,
+                                    "attacker-controlled value written into a script",
+                                    format!(
+                                        "{} is written into `{file}`, which the job then runs: text such as `$(id)` in it runs in this job",
+                                        source.subject(name)
+                                    ),
+                                )
+                                .confidence(Confidence::Medium)
+                                .related(cx.loc(line.span(cx, c.start, c.end), "runs the generated script"));
+                            for (label, sp) in &source.path {
+                                f = f.related(cx.loc(*sp, label.clone()));
+                            }
+                            out.push(f);
+                        }
+                    }
+                    generated.record(c, |e| {
+                        assigned
+                            .get(e.name, &outer)
+                            .map(|s| (s, line.span(cx, e.start, e.end)))
+                    });
+                }
                 for sink in all_sinks(pipe) {
                     let e = sink.expansion;
                     let Some(source) = assigned.get(e.name, &outer) else {
