@@ -214,8 +214,15 @@ fn all_sinks<'a>(pipe: &Pipe<'a>) -> Vec<Sink<'a>> {
 /// A script file written with tainted text in one command (`echo "$X" > gen.sh`) and run by a
 /// later one (`sh gen.sh`, `./gen.sh`, `. gen.sh`): GitLab's and GitHub's "generated script" sink.
 struct Generated<S> {
-    /// File name as written, and the tainted expansions written to it: (variable, span, source).
-    files: Vec<(String, Vec<(String, Span, S)>)>,
+    /// File name as written, and the tainted expansions written to it.
+    files: Vec<(String, Vec<Written<S>>)>,
+}
+
+/// A tainted expansion written into a generated script.
+struct Written<S> {
+    name: String,
+    span: Span,
+    source: S,
 }
 
 impl<S: Clone> Generated<S> {
@@ -246,9 +253,15 @@ impl<S: Clone> Generated<S> {
         for h in &c.heredocs {
             exps.extend(h.expansions());
         }
-        let tainted: Vec<(String, Span, S)> = exps
+        let tainted: Vec<Written<S>> = exps
             .iter()
-            .filter_map(|e| taint(e).map(|(s, sp)| (e.name.to_owned(), sp, s)))
+            .filter_map(|e| {
+                taint(e).map(|(source, span)| Written {
+                    name: e.name.to_owned(),
+                    span,
+                    source,
+                })
+            })
             .collect();
         if tainted.is_empty() {
             return;
@@ -260,7 +273,7 @@ impl<S: Clone> Generated<S> {
     }
 
     /// What the file this command runs was written with, if it is one of ours.
-    fn run(&self, c: &Command<'_>) -> Option<(&str, &[(String, Span, S)])> {
+    fn run(&self, c: &Command<'_>) -> Option<(&str, &[Written<S>])> {
         let argv = c.argv();
         let first = argv.first()?.value();
         let script = match basename(&first) {
@@ -293,7 +306,7 @@ impl ShellInjection {
         for pipe in &pipes {
             for c in &pipe.commands {
                 if let Some((file, written)) = generated.run(c) {
-                    for (name, span, source) in written {
+                    for Written { name, span, source } in written {
                         let mut f = cx
                             .finding(
                                 &Self::INFO,
@@ -385,7 +398,7 @@ impl Rule for ShellInjection {
             for pipe in &parse(line.text) {
                 for c in &pipe.commands {
                     if let Some((file, written)) = generated.run(c) {
-                        for (name, span, source) in written {
+                        for Written { name, span, source } in written {
                             let mut f = cx
                                 .finding(
                                     &Self::INFO,
