@@ -539,3 +539,35 @@ fn fix_sets_persist_credentials_false() {
         "{r:#}"
     );
 }
+
+#[test]
+fn inline_ignores_including_zizmor_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    fs::write(
+        dir.path().join("w.yml"),
+        "on: issues\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo \"${{ github.event.issue.title }}\" # chainproof: ignore[template-injection] sanitised\n      # zizmor: ignore[template-injection]\n      - run: echo \"${{ github.event.issue.body }}\"\n      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # zizmor: ignore[artipacked]\n      - run: echo \"${{ github.event.issue.title }}\" # chainproof: ignore[unpinned-uses]\n",
+    )
+    .expect("write");
+    let out = chainproof(dir.path())
+        .args(["lint", "w.yml", "-f", "json"])
+        .output()
+        .expect("run");
+    let r = json_of(&out.stdout);
+    let rules: Vec<(&str, u64)> = r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or(""),
+                f["location"]["start"]["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        vec![("template-injection", 11)],
+        "only the last step, whose comment names another rule"
+    );
+    assert_eq!(r["suppressed"], 3);
+}

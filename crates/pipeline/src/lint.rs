@@ -359,9 +359,22 @@ pub fn glob_regex(pattern: &str) -> Regex {
 }
 
 static IGNORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"#\s*chainproof:\s*ignore\[([^\]]*)\]")
+    Regex::new(r"#\s*(chainproof|zizmor):\s*ignore\[([^\]]*)\]")
         .unwrap_or_else(|e| panic!("ignore regex: {e}"))
 });
+
+/// The chainproof rule a zizmor audit id corresponds to, so `# zizmor: ignore[...]` comments a
+/// project already triaged keep working after a switch. Ids zizmor and chainproof share map to
+/// themselves.
+fn from_zizmor(id: &str) -> &str {
+    match id {
+        "artipacked" => "persisted-git-credentials",
+        "hardcoded-container-credentials" => "hardcoded-credentials",
+        "github-env" => "env-injection",
+        "adhoc-packages" => "unpinned-install",
+        other => other,
+    }
+}
 
 /// Whether an inline comment on the finding's line (or the line above it) ignores its rule.
 fn ignored(sources: &SourceMap, f: &Finding) -> bool {
@@ -382,10 +395,12 @@ fn ignored(sources: &SourceMap, f: &Finding) -> bool {
                 return false;
             }
             IGNORE.captures_iter(text).any(|c| {
-                c.get(1).is_some_and(|ids| {
-                    ids.as_str()
-                        .split(',')
-                        .any(|id| id.trim() == f.rule || id.trim() == "all")
+                let zizmor = c.get(1).is_some_and(|t| t.as_str() == "zizmor");
+                c.get(2).is_some_and(|ids| {
+                    ids.as_str().split(',').map(str::trim).any(|id| {
+                        let id = if zizmor { from_zizmor(id) } else { id };
+                        id == f.rule || (!zizmor && id == "all")
+                    })
                 })
             })
         })

@@ -66,6 +66,9 @@ enum RefKind {
     Tag,
 }
 
+/// Actions that publish versions as branches: `@1.75.0` there moves with every push to that branch.
+const BRANCH_VERSIONED: [&str; 1] = ["dtolnay/rust-toolchain"];
+
 /// A version-like tag: `v4`, `v1.2.3`, `1.2`, `v2.0.0-beta.1`.
 fn is_version_tag(r: &str) -> bool {
     let r = r.strip_prefix(['v', 'V']).unwrap_or(r);
@@ -114,9 +117,17 @@ impl UnpinnedUses {
         else {
             return;
         };
-        let Some(kind) = classify(git_ref) else {
+        let Some(mut kind) = classify(git_ref) else {
             return;
         };
+        // Repositories whose version-like refs are branches, not tags (`dtolnay/rust-toolchain@1.75`).
+        if kind == RefKind::Tag
+            && BRANCH_VERSIONED
+                .iter()
+                .any(|r| r.eq_ignore_ascii_case(&format!("{owner}/{repo}")))
+        {
+            kind = RefKind::Branch;
+        }
         let name = match path {
             Some(p) => format!("{owner}/{repo}/{p}"),
             None => format!("{owner}/{repo}"),
