@@ -62,6 +62,10 @@ pub struct LintArgs {
     /// Apply the available fixes in place (comments and formatting are kept), then report what is left.
     #[arg(long)]
     pub fix: bool,
+
+    /// Allow network access: resolve the tags and branches of unpinned `uses:` to commit SHAs (with `git ls-remote`; GITHUB_TOKEN is used when set) so `--fix` can pin them. Without it, nothing touches the network.
+    #[arg(long)]
+    pub online: bool,
 }
 
 #[derive(Args, Debug)]

@@ -571,3 +571,135 @@ fn inline_ignores_including_zizmor_ones() {
     );
     assert_eq!(r["suppressed"], 3);
 }
+
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// `--online --fix` pins tags and branches to SHAs, resolving them with `git ls-remote` against a
+/// stand-in for github.com: local repositories behind a git `insteadOf` rewrite.
+#[test]
+fn online_fix_pins_refs_to_commit_shas() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let work = dir.path().join("work");
+    fs::create_dir_all(&work).expect("mkdir");
+    git(&work, &["init", "-q"]);
+    fs::write(
+        work.join("action.yml"),
+        "name: deploy\nruns: {using: node20, main: x.js}\n",
+    )
+    .expect("write");
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-qm", "one"]);
+    git(&work, &["tag", "-a", "v1", "-m", "release 1"]);
+    let v1 = git(&work, &["rev-parse", "v1^{commit}"]);
+    fs::write(work.join("x.js"), "// two\n").expect("write");
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-qm", "two"]);
+    let main = git(&work, &["rev-parse", "HEAD"]);
+    let remotes = dir.path().join("remotes/acme");
+    fs::create_dir_all(&remotes).expect("mkdir");
+    git(
+        dir.path(),
+        &["clone", "-q", "--bare", "work", "remotes/acme/deploy"],
+    );
+
+    let repo = dir.path().join("repo");
+    fs::create_dir_all(&repo).expect("mkdir");
+    fs::write(
+        repo.join("w.yml"),
+        "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - uses: acme/deploy@v1\n      - uses: acme/deploy@main # follows main\n      - uses: acme/missing@v2\n",
+    )
+    .expect("write");
+    let rewrite = format!("file://{}/", dir.path().join("remotes").display());
+    let run = |args: &[&str]| {
+        chainproof(&repo)
+            .args(args)
+            .env("GITHUB_TOKEN", "token-that-must-not-leak")
+            .env("GIT_CONFIG_COUNT", "1")
+            .env("GIT_CONFIG_KEY_0", format!("url.{rewrite}.insteadOf"))
+            .env("GIT_CONFIG_VALUE_0", "https://github.com/")
+            .output()
+            .expect("run")
+    };
+    // Without --online nothing is resolved: no pin fix is offered.
+    let out = run(&["lint", "w.yml", "-f", "json", "--fail-on", "none"]);
+    let r = json_of(&out.stdout);
+    assert!(
+        r["findings"]
+            .as_array()
+            .expect("f")
+            .iter()
+            .all(|f| f["fix"].is_null()),
+        "{r:#}"
+    );
+
+    let out = run(&[
+        "lint",
+        "w.yml",
+        "--online",
+        "--fix",
+        "-f",
+        "json",
+        "--fail-on",
+        "none",
+    ]);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains("token-that-must-not-leak"), "{all}");
+    let fixed = fs::read_to_string(repo.join("w.yml")).expect("read");
+    assert!(
+        fixed.contains(&format!("      - uses: acme/deploy@{v1} # v1\n")),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains(&format!(
+            "      - uses: acme/deploy@{main} # follows main\n"
+        )),
+        "{fixed}"
+    );
+    assert!(fixed.contains("      - uses: acme/missing@v2\n"), "{fixed}");
+    let r = json_of(&out.stdout);
+    let unpinned: Vec<_> = r["findings"]
+        .as_array()
+        .expect("f")
+        .iter()
+        .filter(|f| f["rule"] == "unpinned-uses")
+        .collect();
+    assert_eq!(
+        unpinned.len(),
+        1,
+        "only the unresolvable one is left: {unpinned:#?}"
+    );
+    assert!(
+        r["skipped"]
+            .as_array()
+            .expect("skipped")
+            .iter()
+            .any(|s| s["what"]
+                .as_str()
+                .is_some_and(|w| w.contains("acme/missing@v2"))),
+        "what could not be resolved is said: {r:#}"
+    );
+}

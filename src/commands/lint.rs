@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result};
 use chainproof_pipeline::lint::targets;
+use chainproof_pipeline::pin::{GitResolver, add_pin_fixes};
 use chainproof_pipeline::{LintOptions, fix, lint, registry};
 
 use super::report::{emit, first_dir, load_config};
@@ -24,6 +25,13 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
     }
     let options = LintOptions { config };
     let mut result = lint::lint(&targets, &options);
+    if args.online {
+        add_pin_fixes(
+            &mut result.report,
+            &result.sources,
+            &mut GitResolver::github_from_env(),
+        );
+    }
     if args.fix {
         let fixes: Vec<_> = result
             .report
@@ -41,7 +49,9 @@ pub fn run(args: LintArgs) -> Result<Outcome> {
             changed.len()
         );
         if !changed.is_empty() {
+            let skipped = std::mem::take(&mut result.report.skipped);
             result = lint::lint(&targets, &options);
+            result.report.skipped.extend(skipped);
         }
     }
     emit(

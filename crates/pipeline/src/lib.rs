@@ -8,6 +8,7 @@ pub mod gitlab;
 pub mod gitlab_rules;
 pub mod gitlab_taint;
 pub mod lint;
+pub mod pin;
 pub mod registry;
 pub mod rules;
 pub mod script;
