@@ -288,6 +288,18 @@ impl<'a> Step<'a> {
         }
         format!("step {}", self.index + 1)
     }
+
+    /// How to name the step in a message: its id or name, else the action it uses
+    /// ("the `actions/checkout` step"), else its position.
+    pub fn describe(&self) -> String {
+        if self.id().is_some() || self.node.get("name").is_some() {
+            return self.label();
+        }
+        match self.action_name() {
+            Some(a) => format!("the `{a}` step"),
+            None => self.label(),
+        }
+    }
 }
 
 impl<'a> Action<'a> {
@@ -365,6 +377,97 @@ impl<'s> Uses<'s> {
     }
 }
 
+/// A directory in a step's `with: path:` (or a command's output directory) relative to the
+/// workspace: `./pr/`, `${{ github.workspace }}/pr` and `$GITHUB_WORKSPACE/pr` are all `pr`;
+/// `None` for the workspace itself (`.`, `./`, `${{ github.workspace }}`, `$GITHUB_WORKSPACE`).
+/// Paths outside the workspace (`/tmp/x`, `${{ runner.temp }}/x`) are returned as written.
+pub fn workspace_path(p: &str) -> Option<String> {
+    let mut p = p.trim();
+    let roots = ["$GITHUB_WORKSPACE", "${GITHUB_WORKSPACE}"];
+    let rest = roots
+        .iter()
+        .find_map(|r| p.strip_prefix(r))
+        .or_else(|| {
+            let inner = p.strip_prefix("${{")?;
+            let (expr, after) = inner.split_once("}}")?;
+            (expr.trim() == "github.workspace").then_some(after)
+        })
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'));
+    if let Some(rest) = rest {
+        p = rest.trim_start_matches('/');
+    }
+    let mut p = p.trim_end_matches('/');
+    while let Some(rest) = p.strip_prefix("./") {
+        p = rest.trim_start_matches('/');
+    }
+    (!p.is_empty() && p != ".").then(|| p.to_owned())
+}
+
+/// The version a `uses:` ref names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefVersion {
+    /// `v4` is `[4]` (a moving major tag), `v4.2` is `[4, 2]`, `v4.2.2` is `[4, 2, 2]`.
+    pub parts: Vec<u64>,
+    /// Read from the comment after a commit SHA (`@<sha> # v4.2.2`), which nothing checks.
+    pub from_comment: bool,
+}
+
+impl RefVersion {
+    pub fn major(&self) -> u64 {
+        self.parts.first().copied().unwrap_or(0)
+    }
+
+    /// A full release (`v4.2.2`) rather than a moving major or minor tag.
+    pub fn is_exact(&self) -> bool {
+        self.parts.len() >= 3
+    }
+}
+
+/// A version number (`v4`, `V4.2`, `4.2.2`, `v35.7.7-sec`) as its numbers; `None` for anything
+/// else (a branch, a SHA, a date-like `2024-01-01` is `[2024]`, so callers that read free text
+/// use [`ref_version`]).
+pub fn parse_version(r: &str) -> Option<Vec<u64>> {
+    let r = r.strip_prefix(['v', 'V']).unwrap_or(r);
+    let core = r.split(['-', '+']).next()?;
+    let parts: Option<Vec<u64>> = core.split('.').map(|p| p.parse().ok()).collect();
+    parts.filter(|p| !p.is_empty() && p.len() <= 4)
+}
+
+/// The version a `uses:` ref names: the ref itself (`v4`, `v4.2.2`, `4.2`), or, for a commit
+/// SHA, the version in the comment written after it on the same line (`# v4.2.2`,
+/// `# tag=v4.2.2`, `# ratchet:actions/checkout@v4`), given as `comment` (without the `#`, see
+/// [`crate::rules::Cx::trailing_comment`]).
+pub fn ref_version(git_ref: &str, comment: Option<&str>) -> Option<RefVersion> {
+    let git_ref = git_ref.trim();
+    if !is_commit_sha(git_ref) {
+        return parse_version(git_ref).map(|parts| RefVersion {
+            parts,
+            from_comment: false,
+        });
+    }
+    comment?.split_whitespace().find_map(|word| {
+        let word = word.rsplit(['@', '=']).next().unwrap_or(word);
+        let versionish = word.starts_with(['v', 'V']) || word.contains('.');
+        let parts = parse_version(word).filter(|_| versionish)?;
+        Some(RefVersion {
+            parts,
+            from_comment: true,
+        })
+    })
+}
+
+impl Uses<'_> {
+    /// The version this reference names (see [`ref_version`]); `None` for local and Docker uses.
+    pub fn version(&self, comment: Option<&str>) -> Option<RefVersion> {
+        match self {
+            Uses::Repo {
+                git_ref: Some(r), ..
+            } => ref_version(r, comment),
+            _ => None,
+        }
+    }
+}
+
 /// A full 40-hex (SHA-1) or 64-hex (SHA-256) commit id.
 pub fn is_commit_sha(r: &str) -> bool {
     (r.len() == 40 || r.len() == 64) && r.bytes().all(|b| b.is_ascii_hexdigit())
@@ -395,5 +498,70 @@ mod tests {
         );
         assert!(is_commit_sha("0123456789abcdef0123456789abcdef01234567"));
         assert!(!is_commit_sha("v4"));
+    }
+
+    #[test]
+    fn workspace_paths() {
+        for root in [
+            ".",
+            "./",
+            "",
+            "${{ github.workspace }}",
+            "${{github.workspace}}/",
+            "$GITHUB_WORKSPACE",
+            "${GITHUB_WORKSPACE}/",
+        ] {
+            assert_eq!(workspace_path(root), None, "{root}");
+        }
+        for sub in [
+            "pr",
+            "./pr/",
+            "${{ github.workspace }}/pr",
+            "$GITHUB_WORKSPACE/pr/",
+            "${GITHUB_WORKSPACE}/./pr",
+        ] {
+            assert_eq!(workspace_path(sub).as_deref(), Some("pr"), "{sub}");
+        }
+        assert_eq!(
+            workspace_path("${{ github.workspace }}/a/b").as_deref(),
+            Some("a/b")
+        );
+        assert_eq!(workspace_path("/tmp/pr").as_deref(), Some("/tmp/pr"));
+        assert_eq!(
+            workspace_path("$GITHUB_WORKSPACE_DIR/x").as_deref(),
+            Some("$GITHUB_WORKSPACE_DIR/x")
+        );
+        assert_eq!(
+            workspace_path("${{ runner.temp }}/pr").as_deref(),
+            Some("${{ runner.temp }}/pr")
+        );
+    }
+
+    #[test]
+    fn ref_versions() {
+        let sha = "11bd71901bbe5b1630ceea73d27597364c9af683";
+        let v = |r: &str, c: Option<&str>| ref_version(r, c).map(|v| (v.parts, v.from_comment));
+        assert_eq!(v("v4", None), Some((vec![4], false)));
+        assert_eq!(v("v4.2.2", None), Some((vec![4, 2, 2], false)));
+        assert_eq!(v("4.2", None), Some((vec![4, 2], false)));
+        assert_eq!(v("v35.7.7-sec", None), Some((vec![35, 7, 7], false)));
+        assert_eq!(v("main", None), None);
+        assert_eq!(v("releases/v2", None), None);
+        assert_eq!(v(sha, None), None);
+        assert_eq!(v(sha, Some(" v4.2.2")), Some((vec![4, 2, 2], true)));
+        assert_eq!(v(sha, Some("v4")), Some((vec![4], true)));
+        assert_eq!(v(sha, Some(" tag=v4.1.0")), Some((vec![4, 1, 0], true)));
+        assert_eq!(
+            v(sha, Some(" ratchet:actions/checkout@v3")),
+            Some((vec![3], true))
+        );
+        assert_eq!(v(sha, Some(" pinned 2024-01-01")), None);
+        assert_eq!(v(sha, Some(" 4.2.2")), Some((vec![4, 2, 2], true)));
+        let uses = Uses::parse("actions/checkout@v4.2.2");
+        assert_eq!(
+            uses.and_then(|u| u.version(None)).map(|v| v.major()),
+            Some(4)
+        );
+        assert_eq!(Uses::parse("./x").and_then(|u| u.version(None)), None);
     }
 }

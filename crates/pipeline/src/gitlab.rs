@@ -25,14 +25,17 @@ pub const GLOBAL_KEYWORDS: [&str; 12] = [
     "types",
 ];
 
-/// Keys of `default:` (and deprecated globals) that jobs inherit.
-const INHERITED: [&str; 12] = [
+/// The keys GitLab accepts in `default:`, as the CI/CD YAML reference documents them (its
+/// `default` section, plus `identity`, which its own section and GitLab's CI schema allow in
+/// `default:`). Jobs that do not set a key inherit it (see [`inherited_default`]).
+pub const DEFAULT_KEYWORDS: [&str; 13] = [
     "after_script",
     "artifacts",
     "before_script",
     "cache",
     "hooks",
     "id_tokens",
+    "identity",
     "image",
     "interruptible",
     "retry",
@@ -40,6 +43,13 @@ const INHERITED: [&str; 12] = [
     "tags",
     "timeout",
 ];
+
+/// Whether jobs inherit `key` from `default:` (or from its deprecated global form): every
+/// [`DEFAULT_KEYWORDS`] entry but `timeout`, which GitLab accepts there but ignores
+/// (gitlab-org/gitlab#213634).
+pub fn inherited_default(key: &str) -> bool {
+    DEFAULT_KEYWORDS.contains(&key) && key != "timeout"
+}
 
 /// GitLab stops following `include` after this many files, and `extends` after this depth.
 pub const MAX_INCLUDES: usize = 150;
@@ -470,7 +480,7 @@ fn build_jobs(config: &Node, problems: &mut Vec<Problem>) -> Vec<GlJob> {
         if let Kind::Map(entries) = &mut node.kind {
             for (dk, dv) in &defaults {
                 let Some(key) = dk.as_str() else { continue };
-                if INHERITED.contains(&key)
+                if inherited_default(key)
                     && inherits(key)
                     && !entries.iter().any(|(ek, _)| ek.as_str() == Some(key))
                 {
@@ -746,6 +756,22 @@ mod tests {
         assert_eq!(build.node.get("tags").unwrap().items().len(), 1);
         assert_eq!(p.variable("A").unwrap().as_str(), Some("main"));
         assert!(p.jobs.iter().any(|j| j.hidden));
+    }
+
+    #[test]
+    fn default_keywords_jobs_inherit() {
+        let src = "default:\n  identity: google_cloud\n  timeout: 5m\n  interruptible: true\nbuild:\n  script: x\nsolo:\n  inherit:\n    default: [interruptible]\n  script: y\n";
+        let docs = parse(src, 0).unwrap();
+        let p = Pipeline::build(0, ".gitlab-ci.yml", &docs, &mut NoFiles);
+        let build = p.jobs.iter().find(|j| j.name == "build").unwrap();
+        assert_eq!(
+            build.node.get("identity").and_then(Node::as_str),
+            Some("google_cloud")
+        );
+        assert!(build.node.get("timeout").is_none(), "GitLab ignores it");
+        let solo = p.jobs.iter().find(|j| j.name == "solo").unwrap();
+        assert!(solo.node.get("identity").is_none());
+        assert!(solo.node.get("interruptible").is_some());
     }
 
     #[test]

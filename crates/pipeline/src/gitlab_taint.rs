@@ -4,6 +4,9 @@
 //! GitLab expands `$VAR` in the shell (unlike GitHub's `${{ }}`), so these values are only
 //! dangerous where the shell treats data as code (`eval`, `sh -c "..."`) or where they are written
 //! into files other jobs trust (dotenv reports).
+//!
+//! Also here: the predefined variables holding credentials GitLab creates for a job
+//! ([`masked_builtin_credential`], [`job_scoped_credential`]).
 
 use chainproof_core::Span;
 
@@ -38,6 +41,37 @@ pub fn predefined(name: &str) -> Option<bool> {
         }
     }
     None
+}
+
+/// Predefined variables holding credentials GitLab itself creates for a job, as opposed to
+/// variables someone stored in the project settings. GitLab masks all of them in job logs.
+/// `true` marks the job-scoped ones, which expire when the job ends: the job token
+/// (`CI_JOB_TOKEN`, its old name `CI_BUILD_TOKEN`, and `CI_REGISTRY_PASSWORD` /
+/// `CI_DEPENDENCY_PROXY_PASSWORD`, which hold the same value) and the job's JWTs (removed in
+/// GitLab 17.0). `CI_DEPLOY_PASSWORD` is the password of the project's `gitlab-deploy-token`, a
+/// long-lived stored credential.
+const BUILTIN_CREDENTIALS: [(&str, bool); 8] = [
+    ("CI_JOB_TOKEN", true),
+    ("CI_BUILD_TOKEN", true),
+    ("CI_REGISTRY_PASSWORD", true),
+    ("CI_DEPENDENCY_PROXY_PASSWORD", true),
+    ("CI_JOB_JWT", true),
+    ("CI_JOB_JWT_V1", true),
+    ("CI_JOB_JWT_V2", true),
+    ("CI_DEPLOY_PASSWORD", false),
+];
+
+/// A credential GitLab creates and masks in job logs (see [`BUILTIN_CREDENTIALS`]).
+pub fn masked_builtin_credential(name: &str) -> bool {
+    BUILTIN_CREDENTIALS.iter().any(|(n, _)| *n == name)
+}
+
+/// A credential GitLab creates for the job alone, which expires when the job ends (the job
+/// token under any of its names, the job JWTs): not a stored secret worth stealing for later.
+pub fn job_scoped_credential(name: &str) -> bool {
+    BUILTIN_CREDENTIALS
+        .iter()
+        .any(|(n, scoped)| *n == name && *scoped)
 }
 
 /// Where attacker text in a variable comes from.

@@ -4,6 +4,7 @@
 pub mod expr;
 pub mod fix;
 pub mod github;
+pub mod github_flow;
 pub mod gitlab;
 pub mod gitlab_rules;
 pub mod gitlab_taint;

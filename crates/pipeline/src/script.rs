@@ -1376,16 +1376,81 @@ const WGET_LONG_WITH_VALUE: [&str; 8] = [
     "input-file",
 ];
 
-/// Whether a variable name looks like it holds a secret (`NPM_TOKEN`, `DB_PASSWORD`,
-/// `AWS_SECRET_ACCESS_KEY`, `API_KEY`), and not like a name, path or setting about one
-/// (`TOKEN_URL`, `PASSWORD_FILE`, `AWS_ACCESS_KEY_ID`, `CACHE_KEY`).
+/// A reference to a variable, `$NAME` or `${NAME...}`, in a script or a GitLab variable value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VarRef<'a> {
+    pub name: &'a str,
+    /// Byte range of `$NAME` / `${NAME}` (for `${NAME:-x}`, of `${NAME`).
+    pub start: usize,
+    pub end: usize,
+}
+
+impl<'a> VarRef<'a> {
+    /// The reference as written: `$NAME`, `${NAME}` or `${NAME`.
+    pub fn text<'t>(&self, text: &'t str) -> &'t str {
+        &text[self.start..self.end]
+    }
+}
+
+/// Every `$NAME` / `${NAME}` in `text`, without parsing the shell (quotes are not followed, so
+/// `'$X'` counts too: this is for rules that ask which variables a line mentions).
+pub fn var_refs(text: &str) -> Vec<VarRef<'_>> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'$' {
+            i += 1;
+            continue;
+        }
+        let braced = b.get(i + 1) == Some(&b'{');
+        let from = if braced { i + 2 } else { i + 1 };
+        let len = name_len(&b[from.min(b.len())..]);
+        if len == 0 {
+            i += 1;
+            continue;
+        }
+        let mut end = from + len;
+        if braced && b.get(end) == Some(&b'}') {
+            end += 1;
+        }
+        out.push(VarRef {
+            name: &text[from..from + len],
+            start: i,
+            end,
+        });
+        i = end;
+    }
+    out
+}
+
+/// Whether a variable name looks like it holds a secret, the one definition every rule uses:
+/// - a word that names a secret: `NPM_TOKEN`, `TOKEN`, `GITHUB_ACCESS_TOKEN`, `DB_PASSWORD`,
+///   `MYSECRET`, `CLIENT_SECRET`, `AWS_CREDENTIALS`, `GH_PAT`, `PASSPHRASE`, `DOCKERHUB_PASS`
+///   (`PASS` only as the last word);
+/// - `KEY` after a word that makes it secret: `API_KEY`, `AWS_SECRET_ACCESS_KEY`,
+///   `SSH_PRIVATE_KEY`, `DEPLOY_KEY` (not `CACHE_KEY`, `PUBLIC_KEY`, or a bare `KEY`);
+/// - `AUTH` as the last word after another (`NPM_AUTH`, `REGISTRY_AUTH`, `NPM_CONFIG__AUTH`);
+/// - files of credentials referenced by name: `KUBECONFIG`, `KUBE_CONFIG`, `PROD_KUBECONFIG`,
+///   `DOCKER_AUTH_CONFIG`.
+///
+/// Not names about a secret: a last word such as `_URL`, `_FILE`, `_ID`, `_LENGTH`,
+/// `_ENABLED` (`TOKEN_URL`, `PASSWORD_FILE`, `AWS_ACCESS_KEY_ID`, `PASSWORD_LENGTH`,
+/// `SECRET_SCANNING_ENABLED`), switches (`SKIP_AUTH`, `USE_TOKEN`, `REQUIRE_PASSWORD`), or
+/// words that merely contain one (`TOKENIZER`, `BYPASS`, `PATH`).
 pub fn secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase().replace(['-', '.'], "_");
     let parts: Vec<&str> = upper.split('_').filter(|p| !p.is_empty()).collect();
-    let Some(last) = parts.last() else {
+    let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
         return false;
     };
     if NOT_SECRET_SUFFIX.contains(last) || upper == "PWD" || upper == "OLDPWD" {
+        return false;
+    }
+    if upper == "DOCKER_AUTH_CONFIG" {
+        return true;
+    }
+    if parts.len() > 1 && SWITCH_PREFIX.contains(first) {
         return false;
     }
     let secretish = |p: &str| {
@@ -1394,7 +1459,6 @@ pub fn secret_name(name: &str) -> bool {
             "TOKEN"
                 | "PASSWORD"
                 | "PASSWD"
-                | "PASS"
                 | "SECRET"
                 | "SECRETS"
                 | "APIKEY"
@@ -1406,9 +1470,11 @@ pub fn secret_name(name: &str) -> bool {
                 | "PRIVATEKEY"
                 | "ACCESSTOKEN"
                 | "AUTHTOKEN"
+                | "KUBECONFIG"
         ) || p.ends_with("TOKEN") && p.len() > 5
             || p.ends_with("PASSWORD")
             || p.ends_with("SECRET")
+            || p.ends_with("KUBECONFIG")
     };
     for (k, p) in parts.iter().enumerate() {
         if secretish(p) || *p == "PWD" && parts.len() > 1 {
@@ -1417,12 +1483,16 @@ pub fn secret_name(name: &str) -> bool {
         if *p == "KEY" && k > 0 && KEY_QUALIFIERS.contains(&parts[k - 1]) {
             return true;
         }
+        if *p == "CONFIG" && k > 0 && parts[k - 1] == "KUBE" {
+            return true;
+        }
     }
-    false
+    let last_after_another = |word: &str| parts.len() > 1 && *last == word;
+    last_after_another("PASS") || last_after_another("AUTH")
 }
 
 /// Words before `KEY` that make it a secret key.
-const KEY_QUALIFIERS: [&str; 18] = [
+const KEY_QUALIFIERS: &[&str] = &[
     "API",
     "SECRET",
     "PRIVATE",
@@ -1443,8 +1513,14 @@ const KEY_QUALIFIERS: [&str; 18] = [
     "STORE",
 ];
 
+/// First words that make a name a switch about a secret (`SKIP_AUTH`, `USE_TOKEN`).
+const SWITCH_PREFIX: &[&str] = &[
+    "SKIP", "USE", "ENABLE", "DISABLE", "NO", "REQUIRE", "WITH", "WITHOUT", "ALLOW", "FORCE", "IS",
+    "HAS",
+];
+
 /// Last words that make a name about a secret rather than the secret itself.
-const NOT_SECRET_SUFFIX: [&str; 50] = [
+const NOT_SECRET_SUFFIX: &[&str] = &[
     "ID",
     "LIFETIME",
     "DURATION",
@@ -1495,6 +1571,11 @@ const NOT_SECRET_SUFFIX: [&str; 50] = [
     "REQUIRED",
     "FINGERPRINT",
     "KEYRING",
+    "COUNT",
+    "POLICY",
+    "METHOD",
+    "ROTATION",
+    "PATTERN",
 ];
 
 #[cfg(test)]
@@ -1693,15 +1774,31 @@ mod tests {
             "DB_PASSWORD",
             "AWS_SECRET_ACCESS_KEY",
             "API_KEY",
+            "MY_API_KEY",
+            "APIKEY",
             "SSH_PRIVATE_KEY",
             "CI_JOB_TOKEN",
+            "CI_DEPLOY_PASSWORD",
             "token",
+            "TOKEN",
+            "SECRET",
+            "PASSWORD",
             "GH_PAT",
+            "PAT",
             "NODE_AUTH_TOKEN",
             "SONAR_TOKEN",
             "DOCKERHUB_PASS",
             "MYSECRET",
             "client-secret",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "KUBECONFIG",
+            "KUBE_CONFIG",
+            "PROD_KUBECONFIG",
+            "DOCKER_AUTH_CONFIG",
+            "NPM_AUTH",
+            "REGISTRY_AUTH",
+            "NPM_CONFIG__AUTH",
+            "SECRET_KEY_BASE",
         ] {
             assert!(secret_name(n), "{n}");
         }
@@ -1715,11 +1812,37 @@ mod tests {
             "PUBLIC_KEY",
             "KEY",
             "BYPASS",
+            "PASS_THROUGH",
             "TOKENIZER",
+            "MAX_TOKENS",
+            "TOKEN_COUNT",
+            "PASSWORD_LENGTH",
+            "PASSWORD_POLICY",
+            "SECRET_SCANNING_ENABLED",
+            "KUBECONFIG_PATH",
+            "AUTH",
+            "AUTH_URL",
+            "AUTH_METHOD",
+            "SKIP_AUTH",
+            "USE_TOKEN",
+            "REQUIRE_PASSWORD",
+            "OAUTH",
             "GPG_KEY_ID",
             "PATH",
+            "PATCH",
+            "DOCKER_CONFIG",
         ] {
             assert!(!secret_name(n), "{n}");
         }
+    }
+
+    #[test]
+    fn variable_references() {
+        let t = "a $NPM_TOKEN ${B}x ${C:-d} $$ $1 ${";
+        let r: Vec<(&str, &str)> = var_refs(t).iter().map(|v| (v.name, v.text(t))).collect();
+        assert_eq!(
+            r,
+            [("NPM_TOKEN", "$NPM_TOKEN"), ("B", "${B}"), ("C", "${C")]
+        );
     }
 }

@@ -3,9 +3,9 @@ use std::sync::LazyLock;
 use chainproof_core::{Confidence, Finding, Severity, Span};
 use regex::Regex;
 
-use super::untrusted_checkout::{describe, excludes_forks, runs_code};
 use super::{Cx, Rule, declare_rule};
-use crate::github::{Step, Workflow};
+use crate::github::{Step, Workflow, workspace_path};
+use crate::github_flow::{excludes_forks, runs_code};
 use crate::yaml::Node;
 
 declare_rule! {
@@ -111,21 +111,11 @@ struct Download<'n> {
     zip: bool,
 }
 
-fn normal_path(p: &str) -> Option<String> {
-    let p = p.trim().trim_start_matches("./").trim_end_matches('/');
-    let root = p.is_empty()
-        || p == "."
-        || p == "${{ github.workspace }}"
-        || p == "$GITHUB_WORKSPACE"
-        || p == "${GITHUB_WORKSPACE}";
-    (!root).then(|| p.to_owned())
-}
-
 fn download_of<'a>(step: &Step<'a>) -> Option<Download<'a>> {
     let path = || {
         step.with("path")
             .and_then(Node::as_str)
-            .and_then(normal_path)
+            .and_then(workspace_path)
     };
     if step.uses_action("actions/download-artifact") {
         let cross_run = step.with("run-id").is_some() || step.with("github-token").is_some();
@@ -167,7 +157,7 @@ fn download_of<'a>(step: &Step<'a>) -> Option<Download<'a>> {
     let dir = DIR_FLAG
         .captures(cmd)
         .and_then(|c| c.get(1))
-        .and_then(|d| normal_path(d.as_str()));
+        .and_then(|d| workspace_path(d.as_str()));
     Some(Download {
         node: run,
         needle: cmd.to_owned(),
@@ -233,14 +223,14 @@ impl ArtifactPoisoning {
                 let m = UNZIP.find(run.as_str()?)?;
                 Some((k, run, m.as_str().trim_end().to_owned()))
             })?;
-            let unzip = describe(&later_steps[k]);
+            let unzip = later_steps[k].describe();
             let to_root = !cmd.contains(" -d") && !cmd.contains(" -C");
             // A directory of their own (`unzip x.zip -d "$DIR"`): only code run from there, or
             // steps that read from there, trust the files; code of the checkout elsewhere does not.
             let own_dir = EXTRACT_DIR
                 .captures(&cmd)
                 .and_then(|c| c.get(1))
-                .and_then(|d| normal_path(d.as_str()))
+                .and_then(|d| workspace_path(d.as_str()))
                 .map(|d| dir_key(&d))
                 .filter(|_| !to_root);
             if let Some(key) = &own_dir {
@@ -253,7 +243,7 @@ impl ArtifactPoisoning {
                         label: "runs code from the extracted files",
                         rest: format!(
                             ", {unzip} extracts them, and {} then runs code from them {secrets}",
-                            describe(s)
+                            s.describe()
                         ),
                         severity: Severity::High,
                         confidence: Confidence::High,
@@ -267,7 +257,7 @@ impl ArtifactPoisoning {
                     label: "reads the extracted files",
                     rest: format!(
                         ", {unzip} extracts them, and {} then reads them {secrets}; treat them as untrusted data",
-                        describe(s)
+                        s.describe()
                     ),
                     severity: Severity::Medium,
                     confidence: Confidence::Medium,
@@ -287,7 +277,7 @@ impl ArtifactPoisoning {
                         } else {
                             ""
                         },
-                        describe(s)
+                        s.describe()
                     ),
                     severity: Severity::High,
                     confidence: if to_root {
@@ -329,14 +319,14 @@ impl ArtifactPoisoning {
                 label: "runs code from the download's directory",
                 rest: format!(
                     ", {root}, and {} then runs code there {secrets}",
-                    describe(s)
+                    s.describe()
                 ),
                 severity: Severity::High,
                 confidence: Confidence::High,
             });
         }
         for later in later_steps {
-            let who = describe(later);
+            let who = later.describe();
             match &dl.path {
                 None => {
                     // Extracted into the workspace root: later steps may read a replaced file.
@@ -430,7 +420,7 @@ impl Rule for ArtifactPoisoning {
 
 #[cfg(test)]
 mod tests {
-    use super::{DIR_FLAG, EXTRACT_DIR, GH_RUN_DOWNLOAD, dir_key, normal_path};
+    use super::{DIR_FLAG, EXTRACT_DIR, GH_RUN_DOWNLOAD, dir_key};
 
     #[test]
     fn extraction_dirs() {
@@ -462,8 +452,5 @@ mod tests {
             .and_then(|c| c.get(1))
             .map(|d| d.as_str());
         assert_eq!(dir, Some("pr-results"));
-        assert_eq!(normal_path("./"), None);
-        assert_eq!(normal_path("${{ github.workspace }}"), None);
-        assert_eq!(normal_path("./results/"), Some("results".into()));
     }
 }

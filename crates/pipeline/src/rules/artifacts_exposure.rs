@@ -5,7 +5,8 @@ use regex::Regex;
 
 use super::{Cx, Rule, declare_rule};
 use crate::gitlab::{GlJob, Pipeline, artifact_paths, covering, is_broad_path, project_relative};
-use crate::script::{command_lines, locate_from};
+use crate::gitlab_taint::job_scoped_credential;
+use crate::script::{command_lines, locate_from, secret_name, var_refs};
 use crate::yaml::Node;
 
 declare_rule! {
@@ -67,16 +68,10 @@ declare_rule! {
     }
 }
 
-static SECRETISH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"\$\{?(?:[A-Za-z][A-Za-z0-9_]*(?:TOKEN|PASSWORD|PASSWD|PASS|SECRET|SECRET_KEY|ACCESS_KEY|API_KEY|PRIVATE_KEY|CREDENTIALS|KUBECONFIG|KUBE_CONFIG|AUTH)|CI_JOB_TOKEN|CI_DEPLOY_PASSWORD|KUBECONFIG)\}?\b",
-    )
-    .unwrap_or_else(|e| panic!("secretish regex: {e}"))
-});
-
-/// Whether `text` expands a variable whose name says it holds a credential.
+/// Whether `text` expands a variable whose name says it holds a credential
+/// ([`secret_name`]), a GitLab-created one (`$CI_JOB_TOKEN`) included.
 pub(crate) fn mentions_secret(text: &str) -> bool {
-    SECRETISH.is_match(text)
+    var_refs(text).iter().any(|r| secret_name(r.name))
 }
 
 /// Whether a command (before its redirection) prints its arguments or input, so that the
@@ -151,11 +146,12 @@ pub(crate) struct CredentialWrite<'n> {
     pub job_token_only: bool,
 }
 
-/// Whether the only credential variable in `cmd` is the job token.
+/// Whether the only credential variables in `cmd` are job-scoped GitLab tokens
+/// (`$CI_JOB_TOKEN`, `$CI_REGISTRY_PASSWORD`...).
 fn job_token_only(cmd: &str) -> bool {
     let mut any = false;
-    for m in SECRETISH.find_iter(cmd) {
-        if !m.as_str().contains("CI_JOB_TOKEN") {
+    for r in var_refs(cmd).iter().filter(|r| secret_name(r.name)) {
+        if !job_scoped_credential(r.name) {
             return false;
         }
         any = true;
@@ -532,6 +528,14 @@ mod tests {
         assert!(mentions_secret("echo \"//r/:_authToken=${NPM_TOKEN}\""));
         assert!(mentions_secret("echo $AWS_SECRET_ACCESS_KEY"));
         assert!(mentions_secret("echo $CI_JOB_TOKEN"));
+        assert!(mentions_secret("echo \"$KUBECONFIG\""));
+        assert!(mentions_secret("echo $REGISTRY_AUTH"));
         assert!(!mentions_secret("echo $CI_COMMIT_SHA"));
+        assert!(!mentions_secret("echo $BYPASS $OAUTH $TOKEN_URL"));
+        assert!(job_token_only(
+            "echo $CI_JOB_TOKEN $CI_REGISTRY_PASSWORD $CI_COMMIT_SHA"
+        ));
+        assert!(!job_token_only("echo $CI_JOB_TOKEN $CI_DEPLOY_PASSWORD"));
+        assert!(!job_token_only("echo $CI_COMMIT_SHA"));
     }
 }

@@ -1,7 +1,7 @@
 use chainproof_core::{Finding, Span};
 
 use super::{Cx, Rule, declare_rule};
-use crate::github::{Job, Step, Workflow};
+use crate::github::{Job, Step, Uses, Workflow};
 use crate::script::{commands, parse};
 use crate::yaml::Node;
 
@@ -142,7 +142,7 @@ fn truthy(n: Option<&Node>) -> bool {
 }
 
 /// The node to point at and a description, when a step restores a cache.
-fn restores_cache<'a>(step: &Step<'a>) -> Option<(&'a Node, String)> {
+fn restores_cache<'a>(cx: &Cx<'_, '_>, step: &Step<'a>) -> Option<(&'a Node, String)> {
     let name = step.action_name()?;
     let uses = step.uses()?;
     let setup = name.starts_with("actions/setup-");
@@ -180,13 +180,11 @@ fn restores_cache<'a>(step: &Step<'a>) -> Option<(&'a Node, String)> {
                 "`actions/setup-go` restores the Go module and build cache".into(),
             )),
             None => {
-                // v4 and later cache by default; a commit pin is assumed to be recent.
-                let git_ref = uses.as_str()?.split_once('@')?.1;
-                let major: Option<u32> = git_ref
-                    .trim_start_matches('v')
-                    .split('.')
-                    .next()
-                    .and_then(|m| m.parse().ok());
+                // v4 and later cache by default; a commit pin without a version comment is
+                // assumed to be recent.
+                let major = Uses::parse(uses.as_str()?)?
+                    .version(cx.trailing_comment(uses))
+                    .map(|v| v.major());
                 (major.is_none_or(|m| m >= 4)).then(|| {
                     (
                         uses,
@@ -292,7 +290,7 @@ impl Rule for CachePoisoning {
                 continue;
             };
             for step in &job.steps {
-                let Some((node, what)) = restores_cache(step) else {
+                let Some((node, what)) = restores_cache(cx, step) else {
                     continue;
                 };
                 out.push(

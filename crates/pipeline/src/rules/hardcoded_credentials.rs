@@ -175,6 +175,40 @@ fn not_a_credential(v: &str) -> bool {
         || t.starts_with(['/', '~', '.', '$']) && !t.contains(' ')
 }
 
+/// Whether a value names a file rather than holding a secret: `gcp-key.json` for
+/// `GOOGLE_APPLICATION_CREDENTIALS`, `kube/config` for `KUBECONFIG` (whose value is a path by
+/// convention; an inline kubeconfig spans lines).
+fn file_reference(name: &str, value: &str) -> bool {
+    let t = value.trim();
+    if t.is_empty() || t.contains(char::is_whitespace) {
+        return false;
+    }
+    let upper = name.to_ascii_uppercase();
+    if upper.ends_with("KUBECONFIG") || upper.ends_with("KUBE_CONFIG") {
+        return true;
+    }
+    let lower = t.to_ascii_lowercase();
+    [
+        ".json",
+        ".yaml",
+        ".yml",
+        ".pem",
+        ".key",
+        ".p12",
+        ".pfx",
+        ".jks",
+        ".crt",
+        ".conf",
+        ".cfg",
+        ".ini",
+        ".txt",
+        ".env",
+        ".kubeconfig",
+    ]
+    .iter()
+    .any(|ext| lower.ends_with(ext) && lower.len() > ext.len())
+}
+
 struct Scan<'c, 'r, 'a> {
     cx: &'c Cx<'r, 'a>,
     /// Value nodes already reported (by a token format).
@@ -243,6 +277,7 @@ impl Scan<'_, '_, '_> {
         let Some(text) = value.as_str() else { return };
         if self.seen.contains(&(value.span.file, value.span.start))
             || not_a_credential(text)
+            || file_reference(name, text)
             || text.contains("${{")
         {
             return;
@@ -440,6 +475,22 @@ mod tests {
         for v in ["k8Jq2LmZ9vR4tY", "hunter2hunter2"] {
             assert!(!placeholder(v), "{v}");
         }
+    }
+
+    #[test]
+    fn file_references() {
+        assert!(file_reference(
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "gcp-key.json"
+        ));
+        assert!(file_reference("KUBECONFIG", "kube/config"));
+        assert!(file_reference("PROD_KUBECONFIG", "prod"));
+        assert!(!file_reference(
+            "KUBECONFIG",
+            "apiVersion: v1\nclusters: []"
+        ));
+        assert!(!file_reference("DB_PASSWORD", "hunter2hunter2"));
+        assert!(!file_reference("API_TOKEN", "aB3/dE+fG=="));
     }
 
     #[test]

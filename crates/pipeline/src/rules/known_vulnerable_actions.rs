@@ -1,7 +1,7 @@
 use chainproof_core::{Confidence, Finding, Severity};
 
 use super::{Cx, Rule, declare_rule};
-use crate::github::Uses;
+use crate::github::{RefVersion, Uses, is_commit_sha, parse_version, ref_version};
 use crate::yaml::Node;
 
 declare_rule! {
@@ -16,8 +16,10 @@ declare_rule! {
     /// Only version tags can be judged offline. An exact version (`@v4.1.2`) is matched against
     /// the affected range. A moving major or minor tag (`@v4`, `@v4.1`) points at the newest
     /// release of its series, so it is reported only when no release of that series is fixed.
-    /// Branches and SHA pins are not reported (a SHA cannot be mapped to a version offline; the
-    /// `unpinned-uses` rule covers branches).
+    /// A commit SHA is judged by the version in its comment (`@<sha> # v4.1.2`, as pinning
+    /// tools write it), at medium confidence since nothing checks the comment; compromised-tag
+    /// advisories do not apply to SHA pins (the pinned commit is not the repointed tag).
+    /// Branches and uncommented SHAs are not reported (the `unpinned-uses` rule covers branches).
     ///
     /// ## Why is this bad
     /// The advisory describes how the action can leak your secrets or let an attacker run code in
@@ -258,14 +260,6 @@ static ADVISORIES: &[Advisory] = &[
     },
 ];
 
-/// A version as numbers; `v1.2` is `[1, 2]` (a moving tag of the 1.2 series).
-fn parse_version(r: &str) -> Option<Vec<u64>> {
-    let r = r.strip_prefix(['v', 'V']).unwrap_or(r);
-    let core = r.split(['-', '+']).next()?;
-    let parts: Option<Vec<u64>> = core.split('.').map(|p| p.parse().ok()).collect();
-    parts.filter(|p| !p.is_empty() && p.len() <= 4)
-}
-
 fn full(v: &[u64]) -> [u64; 4] {
     let mut out = [0; 4];
     for (o, x) in out.iter_mut().zip(v) {
@@ -293,6 +287,13 @@ fn in_range(version: &[u64], introduced: &str, fixed: &str) -> bool {
     intro < hi && fixed >= hi
 }
 
+impl Advisory {
+    /// Tags repointed to malicious code (rather than a bug in the action's code).
+    fn compromised(&self) -> bool {
+        self.summary.starts_with("compromised")
+    }
+}
+
 fn matches(a: &Advisory, git_ref: &str) -> bool {
     a.affected.iter().any(|aff| match aff {
         Affected::Tags(tags) => tags.iter().any(|t| t.eq_ignore_ascii_case(git_ref)),
@@ -300,6 +301,16 @@ fn matches(a: &Advisory, git_ref: &str) -> bool {
             parse_version(git_ref).is_some_and(|v| in_range(&v, introduced, fixed))
         }
     })
+}
+
+/// Whether a commit pinned with a version comment is affected: code bugs follow the version;
+/// compromised tags do not apply (the pinned commit is not the repointed tag).
+fn matches_comment(a: &Advisory, version: &RefVersion) -> bool {
+    !a.compromised()
+        && a.affected.iter().any(|aff| match aff {
+            Affected::Tags(_) => false,
+            Affected::Range { introduced, fixed } => in_range(&version.parts, introduced, fixed),
+        })
 }
 
 impl KnownVulnerableActions {
@@ -316,9 +327,17 @@ impl KnownVulnerableActions {
         };
         let git_ref = git_ref.trim();
         let name = format!("{owner}/{repo}").to_ascii_lowercase();
+        // A commit SHA is judged by the version its comment names, if any.
+        let commented = is_commit_sha(git_ref)
+            .then(|| ref_version(git_ref, cx.trailing_comment(node)))
+            .flatten();
         let hits: Vec<&Advisory> = ADVISORIES
             .iter()
-            .filter(|a| a.action == name && matches(a, git_ref))
+            .filter(|a| a.action == name)
+            .filter(|a| match &commented {
+                Some(v) => matches_comment(a, v),
+                None => matches(a, git_ref),
+            })
             .collect();
         let Some(worst) = hits.iter().max_by_key(|a| a.severity) else {
             return;
@@ -338,15 +357,22 @@ impl KnownVulnerableActions {
             Some(f) => format!("upgrade to {f} or later and pin its commit SHA"),
             None => "pin the full commit SHA of a release reviewed after the incident".to_owned(),
         };
-        let compromised = hits.iter().any(|a| a.summary.starts_with("compromised"));
+        let compromised = hits.iter().any(|a| a.compromised());
         let rotate = if compromised {
             "; if it ran during the incident, rotate every secret its jobs could read"
         } else {
             ""
         };
         let written = text.trim();
+        let per_comment = match &commented {
+            Some(v) => {
+                let shown: Vec<String> = v.parts.iter().map(u64::to_string).collect();
+                format!(" (v{} according to its comment)", shown.join("."))
+            }
+            None => String::new(),
+        };
         let message = format!(
-            "`{written}` is affected by {}; {remedy}{rotate}",
+            "`{written}`{per_comment} is affected by {}; {remedy}{rotate}",
             details.join("; ")
         );
         let label = match hits.as_slice() {
@@ -360,7 +386,7 @@ impl KnownVulnerableActions {
         out.push(
             cx.finding(&Self::INFO, span, label, message)
                 .severity(worst.severity)
-                .confidence(if moving {
+                .confidence(if moving || commented.is_some() {
                     Confidence::Medium
                 } else {
                     Confidence::High

@@ -8,6 +8,8 @@ use crate::gitlab::{GlJob, Pipeline};
 use crate::gitlab_rules::{
     deploy_environment, is_production, is_review_environment, merge_request_reach,
 };
+use crate::gitlab_taint::job_scoped_credential;
+use crate::script::{secret_name, var_refs};
 use crate::yaml::Node;
 
 declare_rule! {
@@ -76,25 +78,6 @@ declare_rule! {
     }
 }
 
-static SECRET_VAR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"\$\{?([A-Za-z][A-Za-z0-9_]*(?:_TOKEN|_PASSWORD|_PASS|_SECRET|_SECRET_KEY|_SECRET_ACCESS_KEY|_API_KEY|_PRIVATE_KEY|_CREDENTIALS)|CI_DEPLOY_PASSWORD)\}?\b",
-    )
-    .unwrap_or_else(|e| panic!("secret regex: {e}"))
-});
-
-/// Predefined variables that are not stored secrets (job-scoped tokens GitLab creates per job).
-const NOT_SECRETS: [&str; 8] = [
-    "CI_JOB_TOKEN",
-    "CI_BUILD_TOKEN",
-    "CI_REGISTRY_PASSWORD",
-    "CI_DEPENDENCY_PROXY_PASSWORD",
-    "CI_JOB_JWT",
-    "CI_JOB_JWT_V1",
-    "CI_JOB_JWT_V2",
-    "CI_SERVER_TOKEN",
-];
-
 /// A credential variable used by the job: its name and where.
 #[derive(Debug, Clone)]
 pub(crate) struct SecretUse<'n> {
@@ -126,20 +109,18 @@ pub(crate) fn secret_uses<'n>(job: &'n GlJob, pipeline: &Pipeline) -> Vec<Secret
     let mut out: Vec<SecretUse<'n>> = Vec::new();
     for node in nodes {
         let Some(text) = node.as_str() else { continue };
-        for m in SECRET_VAR.captures_iter(text) {
-            let (Some(whole), Some(name)) = (m.get(0), m.get(1)) else {
-                continue;
-            };
-            let name = name.as_str();
-            if NOT_SECRETS.contains(&name)
+        for r in var_refs(text) {
+            let name = r.name;
+            if !secret_name(name)
+                || job_scoped_credential(name)
                 || token_names.contains(&name)
                 || defined_literally(job, pipeline, name)
                 || out.iter().any(|u| u.name == name)
             {
                 continue;
             }
-            let needle = whole.as_str().to_owned();
-            let nth = text[..whole.start()].matches(needle.as_str()).count();
+            let needle = r.text(text).to_owned();
+            let nth = text[..r.start].matches(needle.as_str()).count();
             out.push(SecretUse {
                 name: name.to_owned(),
                 node,

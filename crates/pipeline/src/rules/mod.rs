@@ -153,6 +153,16 @@ impl Cx<'_, '_> {
             .nth(nth)
             .map_or(node.span, |(i, _)| node.span.sub(i, needle.len()))
     }
+
+    /// The comment after a one-line scalar on its line (`uses: x@<sha> # v4.2.2` gives
+    /// `" v4.2.2"`), without the `#`.
+    pub fn trailing_comment(&self, node: &Node) -> Option<&str> {
+        let file = self.sources.get(node.span.file)?;
+        let rest = file.text.get(node.span.end..)?;
+        let line = rest.lines().next()?;
+        let comment = line.trim_start().strip_prefix('#')?;
+        Some(comment)
+    }
 }
 
 /// Where a step is: a job of a workflow, or a composite action.

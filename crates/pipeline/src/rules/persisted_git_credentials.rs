@@ -2,7 +2,7 @@ use chainproof_core::{Confidence, Finding, Fix, Severity};
 
 use super::{Cx, Rule, Scope, declare_rule};
 use crate::fix::insert_entries;
-use crate::github::Step;
+use crate::github::{Step, Uses};
 use crate::yaml::Node;
 
 declare_rule! {
@@ -52,25 +52,15 @@ declare_rule! {
     }
 }
 
-/// The major version a checkout reference names, when it says (`v4`, `v4.2.2`, or a SHA with a `# v4.2.2` comment).
-fn checkout_major(cx: &Cx<'_, '_>, uses: &Node) -> Option<u32> {
+/// The major version a checkout reference names, when it says (`v4`, `v4.2.2`, or a SHA with a
+/// `# v4.2.2` comment).
+fn checkout_major(cx: &Cx<'_, '_>, uses: &Node) -> Option<u64> {
     let text = uses.as_str()?;
-    let r = text.split_once('@')?.1;
-    let from_tag = |t: &str| {
-        t.trim()
-            .strip_prefix('v')?
-            .split('.')
-            .next()?
-            .parse::<u32>()
-            .ok()
-    };
-    from_tag(r).or_else(|| {
-        let file = cx.sources.get(uses.span.file)?;
-        let rest = &file.text[uses.span.end.min(file.text.len())..];
-        let line = rest.lines().next()?;
-        let comment = line.split_once('#')?.1;
-        from_tag(comment.split_whitespace().next()?)
-    })
+    Some(
+        Uses::parse(text)?
+            .version(cx.trailing_comment(uses))?
+            .major(),
+    )
 }
 
 /// Whether an `upload-artifact` step uploads the checkout (the workspace root, or the checkout's `path`).

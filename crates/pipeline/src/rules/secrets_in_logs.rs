@@ -66,18 +66,6 @@ declare_rule! {
     }
 }
 
-/// Predefined GitLab variables that GitLab masks in job logs.
-const GITLAB_MASKED: [&str; 8] = [
-    "CI_JOB_TOKEN",
-    "CI_BUILD_TOKEN",
-    "CI_REGISTRY_PASSWORD",
-    "CI_DEPLOY_PASSWORD",
-    "CI_DEPENDENCY_PROXY_PASSWORD",
-    "CI_JOB_JWT",
-    "CI_JOB_JWT_V1",
-    "CI_JOB_JWT_V2",
-];
-
 /// Programs that re-encode their input, so the masked value no longer appears as such.
 const ENCODERS: [&str; 8] = [
     "base64", "base32", "basenc", "xxd", "od", "hexdump", "rev", "openssl",
@@ -535,7 +523,7 @@ fn github_env_secrets<'a>(scope: Scope<'_, 'a>, step: &Step<'a>) -> Vec<(&'a str
 }
 
 fn gitlab_secret(pipeline: &Pipeline, job: &GlJob, name: &str) -> Option<Secret> {
-    if GITLAB_MASKED.contains(&name) {
+    if crate::gitlab_taint::masked_builtin_credential(name) {
         return Some(Secret {
             shown: format!("${name}"),
             masked: true,

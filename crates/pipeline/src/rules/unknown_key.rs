@@ -225,21 +225,7 @@ pub(crate) const GITLAB_JOB_KEYS: &[&str] = &[
     "when",
 ];
 
-const GITLAB_DEFAULT_KEYS: &[&str] = &[
-    "after_script",
-    "artifacts",
-    "before_script",
-    "cache",
-    "hooks",
-    "id_tokens",
-    "identity",
-    "image",
-    "interruptible",
-    "retry",
-    "services",
-    "tags",
-    "timeout",
-];
+const GITLAB_DEFAULT_KEYS: &[&str] = &crate::gitlab::DEFAULT_KEYWORDS;
 const GITLAB_WORKFLOW_KEYS: &[&str] = &["name", "rules", "auto_cancel"];
 const GITLAB_WORKFLOW_RULE_KEYS: &[&str] = &[
     "if",
@@ -719,9 +705,10 @@ fn check_pipeline(c: &mut Ctx<'_, '_, '_>, pipeline: &Pipeline) {
                         continue;
                     }
                     let msg = if GITLAB_JOB_KEYS.contains(&key) {
+                        let (last, rest) = GITLAB_DEFAULT_KEYS.split_last().unwrap_or((&"", &[]));
                         format!(
-                            "`{key}` cannot be set in `default:`; only {} are inherited by jobs",
-                            "after_script, artifacts, before_script, cache, hooks, id_tokens, identity, image, interruptible, retry, services, tags and timeout"
+                            "`{key}` cannot be set in `default:`; only {} and {last} can",
+                            rest.join(", ")
                         )
                     } else {
                         let hint = suggestion(key, GITLAB_DEFAULT_KEYS.iter().copied());

@@ -141,21 +141,21 @@ impl UnpinnedImages {
                 Severity::High,
                 "no tag, no digest",
                 format!(
-                    "{what} `{image}`{note} has no tag or digest, so it pulls `latest`: whatever was pushed most recently; pin a digest (`{image}@sha256:…`)"
+                    "{what} `{image}`{note} has no tag or digest, so it pulls `latest`: whatever was pushed most recently; pin its digest (`@sha256:…`)"
                 ),
             ),
             Pin::Latest => (
                 Severity::High,
                 "`latest` tag",
                 format!(
-                    "{what} `{image}`{note} uses the `latest` tag, which changes with every push to the image repository; pin a digest (`@sha256:…`)"
+                    "{what} `{image}`{note} uses the `latest` tag, which changes with every push to the image repository; pin its digest (`@sha256:…`)"
                 ),
             ),
             Pin::Tag(t) => (
                 Severity::Medium,
                 "tag, no digest",
                 format!(
-                    "{what} `{image}`{note} is pinned only by the tag `{t}`, which the publisher (or anyone with their credentials) can re-push; add the digest (`{image}@sha256:…`)"
+                    "{what} `{image}`{note} is pinned only by the tag `{t}`, which the publisher (or anyone with their credentials) can re-push; add its digest after the tag (`@sha256:…`)"
                 ),
             ),
         };

@@ -1,4 +1,4 @@
-use chainproof_core::Finding;
+use chainproof_core::{Finding, Severity};
 
 use super::{Cx, Rule, Scope, declare_rule};
 use crate::github::Step;
@@ -15,7 +15,9 @@ declare_rule! {
     /// dependencies first), `pnpm dlx`, `yarn dlx`, `bunx`, `go install pkg@latest`,
     /// `cargo install crate` without `--version`, `gem install gem` without `-v`,
     /// `uv tool install`, `uvx`, `pipx install`/`pipx run` and `dotnet tool install` without a
-    /// version. The finding points at the package.
+    /// version. The finding points at the package. A version range or partial version
+    /// (`'codecov>=2.0.15'`, `corepack@0.31`, `go install x@v1.2`) is reported at low severity: it
+    /// keeps out other release series but still takes every new release in range without review.
     ///
     /// Installing the project itself (`pip install .`, `pip install -e .`, `npm ci`, `npm install`
     /// with no package, `go install ./cmd/x`, `cargo install --path .`) and the installers'
@@ -301,6 +303,52 @@ fn go_pinned(spec: &str) -> bool {
                 || v.starts_with('$') // `@${TOOL_VERSION}`: set elsewhere, cannot tell
         }
     }
+}
+
+/// The version range a package spec asks for, when it names one but not an exact version:
+/// `>=2.0.15` for `codecov>=2.0.15`, `0.31` for `corepack@0.31`, `v1.2` for `go install x@v1.2`.
+/// `None` for a bare name or a tag (`pkg@latest`, `x@main`), which take whatever is newest.
+fn version_range(tool: &str, spec: &str) -> Option<String> {
+    let spec = spec.trim();
+    if tool.starts_with("pip") || tool.starts_with("uv") {
+        // name[extras]<range>[; markers]
+        let name_end = spec
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+            .unwrap_or(spec.len());
+        let mut rest = &spec[name_end..];
+        if rest.starts_with('[') {
+            rest = rest.find(']').map_or("", |i| &rest[i + 1..]);
+        }
+        let rest = rest.split(';').next().unwrap_or("").trim();
+        return rest
+            .starts_with(['<', '>', '~', '!', '='])
+            .then(|| rest.to_owned());
+    }
+    let version = if tool.starts_with("go ") {
+        spec.split_once('@')?.1
+    } else {
+        // npm-style: `@scope/name@range`.
+        spec.strip_prefix('@').unwrap_or(spec).split_once('@')?.1
+    };
+    let version = version.trim();
+    let is_tag = version
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && !(tool.starts_with("go ")
+            && version.starts_with('v')
+            && version[1..].starts_with(|c: char| c.is_ascii_digit()));
+    (!version.is_empty() && !is_tag).then(|| version.to_owned())
+}
+
+/// Whether a version range stays within a series (`~=0.30`, `>=2,<3`, `^1.2`, `0.31`), as opposed
+/// to only a lower bound (`>=2.0.15`, `>1`, `*`), which still takes every future release.
+fn bounded(range: &str) -> bool {
+    let r = range.trim();
+    if r == "*" || r.eq_ignore_ascii_case("latest") || r.eq_ignore_ascii_case("x") {
+        return false;
+    }
+    !(r.starts_with('>') || r.starts_with("!=")) || r.contains('<') || r.contains("~=")
 }
 
 /// What an install command leaves unpinned.
@@ -610,26 +658,65 @@ fn check(
                     continue;
                 }
             }
-            let names: Vec<String> = u
+            let ranges: Vec<Option<String>> = u
                 .packages
                 .iter()
-                .map(|w| format!("`{}`", w.value()))
+                .map(|w| version_range(&u.tool, &w.value()))
                 .collect();
+            let floating: Vec<String> = u
+                .packages
+                .iter()
+                .zip(&ranges)
+                .filter(|(_, r)| r.is_none())
+                .map(|(w, _)| format!("`{}`", w.value()))
+                .collect();
+            let ranged: Vec<String> = u
+                .packages
+                .iter()
+                .zip(&ranges)
+                .filter_map(|(w, r)| {
+                    let r = r.as_deref()?;
+                    let v = w.value();
+                    let name = v.strip_suffix(r).unwrap_or(&v);
+                    let name = name.strip_suffix('@').unwrap_or(name);
+                    Some(format!("`{name}` at any version matching `{r}`"))
+                })
+                .collect();
+            let mut what = Vec::new();
+            if !floating.is_empty() {
+                what.push(format!(
+                    "{} at whatever version is newest",
+                    floating.join(", ")
+                ));
+            }
+            what.extend(ranged);
             let first = u.packages[0];
-            let mut f = cx
-                .finding(
-                    &UnpinnedInstall::INFO,
-                    line.span(cx, first.start, first.end()),
-                    "no version pin",
-                    format!(
-                        "`{}` takes {} at whatever version is newest when the job runs, so a malicious or broken release is used without review; {}",
-                        u.tool,
-                        names.join(", "),
-                        u.note
-                    ),
-                );
-            for w in &u.packages[1..] {
-                f = f.related(cx.loc(line.span(cx, w.start, w.end()), "also unpinned"));
+            let mut f = cx.finding(
+                &UnpinnedInstall::INFO,
+                line.span(cx, first.start, first.end()),
+                if floating.is_empty() {
+                    "version range, not a pin"
+                } else {
+                    "no version pin"
+                },
+                format!(
+                    "`{}` takes {} when the job runs, so a malicious or broken release is used without review; {}",
+                    u.tool,
+                    what.join(" and "),
+                    u.note
+                ),
+            );
+            if floating.is_empty() && ranges.iter().flatten().all(|r| bounded(r)) {
+                // A bounded range at least keeps out other series; `>=2.0` does not.
+                f = f.severity(Severity::Low);
+            }
+            for (w, r) in u.packages.iter().zip(&ranges).skip(1) {
+                let label = if r.is_some() {
+                    "also a version range"
+                } else {
+                    "also unpinned"
+                };
+                f = f.related(cx.loc(line.span(cx, w.start, w.end()), label));
             }
             out.push(f);
         }
@@ -736,6 +823,53 @@ mod tests {
         assert_eq!(found("uv tool install ruff"), vec!["ruff"]);
         assert_eq!(found("pipx run --spec black black ."), vec!["black"]);
         assert_eq!(found("uvx ruff check"), vec!["ruff"]);
+    }
+
+    #[test]
+    fn bounded_ranges() {
+        assert!(bounded("~=0.30"));
+        assert!(bounded(">=2,<3"));
+        assert!(bounded("^1.2"));
+        assert!(bounded("0.31"));
+        assert!(!bounded(">=2.0.15"));
+        assert!(!bounded(">1"));
+        assert!(!bounded("*"));
+    }
+
+    #[test]
+    fn version_ranges() {
+        let r = |tool: &str, spec: &str| version_range(tool, spec);
+        assert_eq!(
+            r("pip install", "codecov>=2.0.15").as_deref(),
+            Some(">=2.0.15")
+        );
+        assert_eq!(
+            r(
+                "pip install",
+                "uvicorn[standard]~=0.30; python_version>'3.8'"
+            )
+            .as_deref(),
+            Some("~=0.30")
+        );
+        assert_eq!(r("pip install", "black"), None);
+        assert_eq!(
+            r("npm install -g", "corepack@0.31").as_deref(),
+            Some("0.31")
+        );
+        assert_eq!(
+            r("npm install -g", "@scope/cli@^1.2").as_deref(),
+            Some("^1.2")
+        );
+        assert_eq!(r("npm install -g", "pnpm@latest"), None);
+        assert_eq!(r("npm install -g", "@angular/cli"), None);
+        assert_eq!(r("npx", "cowsay"), None);
+        assert_eq!(
+            r("go install", "x.org/y/cmd/z@v1.2").as_deref(),
+            Some("v1.2")
+        );
+        assert_eq!(r("go install", "x.org/y/cmd/z@latest"), None);
+        assert_eq!(r("go install", "x.org/y/cmd/z@main"), None);
+        assert_eq!(r("uv tool install", "ruff>=0.5").as_deref(), Some(">=0.5"));
     }
 
     #[test]

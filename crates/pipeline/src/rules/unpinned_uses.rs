@@ -1,7 +1,7 @@
 use chainproof_core::{Finding, Severity};
 
-use super::{Cx, Rule, declare_rule};
-use crate::github::{Uses, is_commit_sha};
+use super::{Cx, Rule, Scope, declare_rule};
+use crate::github::{Job, Uses, Workflow, is_commit_sha, parse_version};
 use crate::yaml::Node;
 
 declare_rule! {
@@ -23,6 +23,11 @@ declare_rule! {
     /// Local actions (`./path`) and `docker://` images (see `unpinned-images`) are not reported,
     /// nor is a SHA pin without a `# v4.2.2` comment. Owners you trust to keep their tags can be
     /// listed in `chainproof.yml`: `allow-unpinned: [actions, my-org/*]`.
+    ///
+    /// A reusable workflow called by full name (`owner/repo/.github/workflows/x.yml@main`) when the
+    /// linted repository has a reusable workflow at the same path may be this repository calling
+    /// itself; chainproof cannot know the repository's name offline, so the message suggests the
+    /// local form `./.github/workflows/x.yml`, which runs the version from the caller's commit.
     ///
     /// ## Why is this bad
     /// A tag or branch is a pointer the action's owner controls. Whoever can push to the action's
@@ -71,13 +76,7 @@ const BRANCH_VERSIONED: [&str; 1] = ["dtolnay/rust-toolchain"];
 
 /// A version-like tag: `v4`, `v1.2.3`, `1.2`, `v2.0.0-beta.1`.
 fn is_version_tag(r: &str) -> bool {
-    let r = r.strip_prefix(['v', 'V']).unwrap_or(r);
-    let core = r.split(['-', '+']).next().unwrap_or(r);
-    !core.is_empty()
-        && core.split('.').count() <= 4
-        && core
-            .split('.')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    parse_version(r).is_some()
 }
 
 fn classify(git_ref: Option<&str>) -> Option<RefKind> {
@@ -103,7 +102,15 @@ fn classify(git_ref: Option<&str>) -> Option<RefKind> {
 }
 
 impl UnpinnedUses {
-    fn check(&self, cx: &Cx<'_, '_>, node: &Node, reusable: bool, out: &mut Vec<Finding>) {
+    /// `caller` is the workflow of a job-level `uses:` (a reusable workflow call).
+    fn check(
+        &self,
+        cx: &Cx<'_, '_>,
+        node: &Node,
+        caller: Option<&Workflow<'_>>,
+        out: &mut Vec<Finding>,
+    ) {
+        let reusable = caller.is_some();
         let Some(text) = node.as_str() else { return };
         if text.contains("${{") {
             return;
@@ -142,6 +149,23 @@ impl UnpinnedUses {
         };
         let shown = text.trim();
         let r = git_ref.unwrap_or("").trim();
+        // `owner/repo/.github/workflows/x.yml@main` where this repository has a reusable
+        // `.github/workflows/x.yml`: probably this repository, called by its full name.
+        let same_path = match (caller, path) {
+            (Some(wf), Some(p)) => cx
+                .repo
+                .local_workflow_in(wf.repo, p)
+                .filter(|w| w.is_reusable())
+                .map(|_| p),
+            _ => None,
+        };
+        let local_hint = same_path
+            .map(|p| {
+                format!(
+                    " (or, if `{owner}/{repo}` is this repository, call `./{p}` to run the version from the caller's own commit)"
+                )
+            })
+            .unwrap_or_default();
         let (severity, label, message) = match kind {
             RefKind::Missing => (
                 Severity::High,
@@ -183,8 +207,13 @@ impl UnpinnedUses {
             ),
         };
         out.push(
-            cx.finding(&Self::INFO, cx.locate(node, shown, 0), label, message)
-                .severity(severity),
+            cx.finding(
+                &Self::INFO,
+                cx.locate(node, shown, 0),
+                label,
+                format!("{message}{local_hint}"),
+            )
+            .severity(severity),
         );
     }
 }
@@ -194,8 +223,22 @@ impl Rule for UnpinnedUses {
         &Self::INFO
     }
 
+    /// A reusable-workflow call is checked here, where its workflow is known (the default `job`
+    /// hook would pass only the node).
+    fn job(&self, cx: &Cx<'_, '_>, wf: &Workflow<'_>, job: &Job<'_>, out: &mut Vec<Finding>) {
+        if let Some(u) = job.uses() {
+            self.check(cx, u, Some(wf), out);
+        }
+        for step in &job.steps {
+            self.step(cx, Scope::Workflow { wf, job }, step, out);
+        }
+    }
+
     fn uses(&self, cx: &Cx<'_, '_>, uses: &Node, job_call: bool, out: &mut Vec<Finding>) {
-        self.check(cx, uses, job_call, out);
+        // Job-level calls are checked by `job`.
+        if !job_call {
+            self.check(cx, uses, None, out);
+        }
     }
 }
 
