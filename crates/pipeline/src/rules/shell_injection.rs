@@ -288,6 +288,33 @@ impl<S: Clone> Generated<S> {
     }
 }
 
+/// The finding for attacker text written into a script that `runner` later runs.
+fn written_finding<S>(
+    cx: &Cx<'_, '_>,
+    w: &Written<S>,
+    subject: &str,
+    file: &str,
+    unit: &str,
+    runner: Span,
+    path: &[(String, Span)],
+) -> Finding {
+    let mut f = cx
+        .finding(
+            &ShellInjection::INFO,
+            w.span,
+            "attacker-controlled value written into a script",
+            format!(
+                "{subject} is written into `{file}`, which the {unit} then runs: text such as `$(id)` in it runs in this job"
+            ),
+        )
+        .confidence(Confidence::Medium)
+        .related(cx.loc(runner, "runs the generated script"));
+    for (label, sp) in path {
+        f = f.related(cx.loc(*sp, label.clone()));
+    }
+    f
+}
+
 impl ShellInjection {
     fn github(
         cx: &Cx<'_, '_>,
@@ -306,23 +333,19 @@ impl ShellInjection {
         for pipe in &pipes {
             for c in &pipe.commands {
                 if let Some((file, written)) = generated.run(c) {
-                    for Written { name, span, source } in written {
-                        let mut f = cx
-                            .finding(
-                                &Self::INFO,
-                                *span,
-                                "attacker-controlled value written into a script",
-                                format!(
-                                    "`${name}`, which holds {}, is written into `{file}`, which the step then runs: text such as `$(id)` in it runs in this job",
-                                    source.describe()
-                                ),
-                            )
-                            .confidence(Confidence::Medium)
-                            .related(cx.loc(line.span(cx, c.start, c.end), "runs the generated script"));
-                        for (label, sp) in &source.path {
-                            f = f.related(cx.loc(*sp, label.clone()));
-                        }
-                        out.push(f);
+                    let runner = line.span(cx, c.start, c.end);
+                    for w in written {
+                        let subject =
+                            format!("`${}`, which holds {},", w.name, w.source.describe());
+                        out.push(written_finding(
+                            cx,
+                            w,
+                            &subject,
+                            file,
+                            "step",
+                            runner,
+                            &w.source.path,
+                        ));
                     }
                 }
                 generated.record(c, |e| {
@@ -398,23 +421,18 @@ impl Rule for ShellInjection {
             for pipe in &parse(line.text) {
                 for c in &pipe.commands {
                     if let Some((file, written)) = generated.run(c) {
-                        for Written { name, span, source } in written {
-                            let mut f = cx
-                                .finding(
-                                    &Self::INFO,
-                                    *span,
-                                    "attacker-controlled value written into a script",
-                                    format!(
-                                        "{} is written into `{file}`, which the job then runs: text such as `$(id)` in it runs in this job",
-                                        source.subject(name)
-                                    ),
-                                )
-                                .confidence(Confidence::Medium)
-                                .related(cx.loc(line.span(cx, c.start, c.end), "runs the generated script"));
-                            for (label, sp) in &source.path {
-                                f = f.related(cx.loc(*sp, label.clone()));
-                            }
-                            out.push(f);
+                        let runner = line.span(cx, c.start, c.end);
+                        for w in written {
+                            let subject = w.source.subject(&w.name);
+                            out.push(written_finding(
+                                cx,
+                                w,
+                                &subject,
+                                file,
+                                "job",
+                                runner,
+                                &w.source.path,
+                            ));
                         }
                     }
                     generated.record(c, |e| {
