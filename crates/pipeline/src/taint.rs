@@ -5,7 +5,7 @@
 use chainproof_core::Span;
 
 use crate::expr::{Taint, context_refs, find_exprs, github_taint};
-use crate::github::{Step, Uses};
+use crate::github::{Step, Uses, Workflow};
 use crate::rules::{Cx, Scope};
 use crate::yaml::Node;
 
@@ -100,11 +100,19 @@ pub fn ref_taint(
     }
     let parts: Vec<&str> = r.split('.').collect();
     match parts.as_slice() {
-        ["github", ..] => github_taint(r).map(|taint| Source {
-            taint,
-            origin: r.to_owned(),
-            path: Vec::new(),
-        }),
+        ["github", ..] => {
+            // A payload field the workflow's triggers never carry is empty, not attacker text.
+            if let Scope::Workflow { wf, .. } = scope {
+                if !can_carry(wf, r) {
+                    return None;
+                }
+            }
+            github_taint(r).map(|taint| Source {
+                taint,
+                origin: r.to_owned(),
+                path: Vec::new(),
+            })
+        }
         ["env", name, ..] => {
             let (key, v) = env_entry(scope, step, name)?;
             node_taint(cx, scope, step, v, depth + 1).map(|s| s.hop(format!("env.{key}"), v.span))
@@ -135,6 +143,53 @@ pub fn ref_taint(
         }
         ["inputs", name, ..] => input_taint(cx, scope, name, depth + 1),
         _ => None,
+    }
+}
+
+/// The events whose payload holds a context (`github.event.issue.*` comes with `issues` and
+/// `issue_comment`); `None` when any event might (unknown fields, or contexts of every event).
+fn events_carrying(r: &str) -> Option<&'static [&'static str]> {
+    const PR: &[&str] = &[
+        "pull_request",
+        "pull_request_target",
+        "pull_request_review",
+        "pull_request_review_comment",
+    ];
+    let field = r.strip_prefix("github.event.").unwrap_or("");
+    let first = field.split('.').next().unwrap_or("");
+    Some(match (r, first) {
+        ("github.head_ref", _) => PR,
+        (_, "pull_request") => PR,
+        (_, "issue") => &["issues", "issue_comment"],
+        (_, "comment") => &[
+            "issue_comment",
+            "pull_request_review_comment",
+            "commit_comment",
+            "discussion_comment",
+        ],
+        (_, "review") => &["pull_request_review"],
+        (_, "discussion") => &["discussion", "discussion_comment"],
+        (_, "workflow_run") => &["workflow_run"],
+        (_, "head_commit" | "commits") => &["push"],
+        (_, "pages") => &["gollum"],
+        (_, "release") => &["release"],
+        (_, "milestone") => &["milestone"],
+        (_, "check_suite") => &["check_suite"],
+        (_, "check_run") => &["check_run"],
+        (_, "client_payload") => &["repository_dispatch"],
+        _ => return None,
+    })
+}
+
+/// Whether some trigger of `wf` can put data into context `r`. Reusable workflows run with their
+/// caller's event, so any event can.
+fn can_carry(wf: &Workflow<'_>, r: &str) -> bool {
+    if wf.is_reusable() {
+        return true;
+    }
+    match events_carrying(r) {
+        None => true,
+        Some(events) => wf.triggers.iter().any(|t| events.contains(&t.name)),
     }
 }
 

