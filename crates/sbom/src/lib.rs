@@ -1,0 +1,324 @@
+//! Software bills of materials: a component graph read from lockfiles (never by running a package
+//! manager), written as CycloneDX 1.6 JSON or SPDX 2.3 JSON.
+//!
+//! `readers/` turn one lockfile into a [`Lockfile`]; [`Sbom::build`] merges them into one graph with
+//! stable bom-refs (the purl) and a deterministic order; `writers/` serialise it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+pub mod purl;
+pub mod readers;
+pub mod writers;
+
+/// A package ecosystem (the purl type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Ecosystem {
+    Cargo,
+    Npm,
+    /// Synthetic roots (a directory holding several projects).
+    Generic,
+}
+
+impl Ecosystem {
+    pub fn purl_type(self) -> &'static str {
+        match self {
+            Ecosystem::Cargo => "cargo",
+            Ecosystem::Npm => "npm",
+            Ecosystem::Generic => "generic",
+        }
+    }
+}
+
+/// Whether the root asks for a component itself or only through another component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Scope {
+    Direct,
+    Transitive,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Direct => "direct",
+            Scope::Transitive => "transitive",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HashAlg {
+    Sha1,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+impl HashAlg {
+    /// The CycloneDX name (`SHA-256`).
+    pub fn cyclonedx(self) -> &'static str {
+        match self {
+            HashAlg::Sha1 => "SHA-1",
+            HashAlg::Sha256 => "SHA-256",
+            HashAlg::Sha384 => "SHA-384",
+            HashAlg::Sha512 => "SHA-512",
+        }
+    }
+
+    /// The SPDX name (`SHA256`).
+    pub fn spdx(self) -> &'static str {
+        match self {
+            HashAlg::Sha1 => "SHA1",
+            HashAlg::Sha256 => "SHA256",
+            HashAlg::Sha384 => "SHA384",
+            HashAlg::Sha512 => "SHA512",
+        }
+    }
+}
+
+/// A digest of a package's archive, lowercase hex.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Hash {
+    pub alg: HashAlg,
+    pub hex: String,
+}
+
+/// One package.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Component {
+    pub name: String,
+    pub version: String,
+    pub ecosystem: Ecosystem,
+    /// The package URL; also the bom-ref.
+    pub purl: String,
+    pub scope: Scope,
+    /// Needed only to develop the root (every path to it goes through a dev dependency).
+    pub dev: bool,
+    /// An optional dependency (the package manager may skip it).
+    pub optional: bool,
+    pub hashes: BTreeSet<Hash>,
+    /// License expressions or names as the lockfile records them.
+    pub licenses: BTreeSet<String>,
+    /// The files this component was read from (relative, `/`-separated): the evidence.
+    pub sources: BTreeSet<String>,
+}
+
+impl Component {
+    pub fn new(ecosystem: Ecosystem, name: &str, version: &str, source: &str) -> Self {
+        Component {
+            name: name.to_string(),
+            version: version.to_string(),
+            ecosystem,
+            purl: purl::purl(ecosystem, name, version),
+            scope: Scope::Transitive,
+            dev: false,
+            optional: false,
+            hashes: BTreeSet::new(),
+            licenses: BTreeSet::new(),
+            sources: BTreeSet::from([source.to_string()]),
+        }
+    }
+
+    /// The bom-ref (the purl).
+    pub fn bom_ref(&self) -> &str {
+        &self.purl
+    }
+
+    /// Combine two sightings of the same package: it is direct, non-dev and required if any
+    /// sighting says so.
+    fn absorb(&mut self, other: Component) {
+        if other.scope == Scope::Direct {
+            self.scope = Scope::Direct;
+        }
+        self.dev &= other.dev;
+        self.optional &= other.optional;
+        self.hashes.extend(other.hashes);
+        self.licenses.extend(other.licenses);
+        self.sources.extend(other.sources);
+    }
+}
+
+/// A lockfile that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", self.location())]
+pub struct InputError {
+    pub file: String,
+    /// 1-based; 0 when the error has no position (an unreadable file).
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl InputError {
+    /// `file:line:column`, or just `file` when there is no position.
+    pub fn location(&self) -> String {
+        if self.line == 0 {
+            self.file.clone()
+        } else {
+            format!("{}:{}:{}", self.file, self.line, self.column)
+        }
+    }
+
+    /// An error about a whole file (unreadable, not a lockfile).
+    pub fn file(file: &str, message: impl fmt::Display) -> Self {
+        InputError {
+            file: file.to_string(),
+            line: 0,
+            column: 0,
+            message: message.to_string(),
+        }
+    }
+
+    /// An error at byte `offset` of `text`.
+    pub fn at(file: &str, text: &str, offset: usize, message: impl fmt::Display) -> Self {
+        let offset = offset.min(text.len());
+        let before = text.get(..offset).unwrap_or(text);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        InputError {
+            file: file.to_string(),
+            line,
+            column,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// What one reader found in one lockfile.
+#[derive(Debug, Clone)]
+pub struct Lockfile {
+    /// Relative, `/`-separated path of the lockfile.
+    pub path: String,
+    /// The project the lockfile belongs to.
+    pub root: Component,
+    pub components: Vec<Component>,
+    /// bom-ref -> bom-refs it depends on (the root's ref included).
+    pub edges: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// The merged graph of every lockfile read.
+#[derive(Debug, Clone)]
+pub struct Sbom {
+    pub root: Component,
+    /// By bom-ref; the root is not among them.
+    pub components: BTreeMap<String, Component>,
+    /// Every component and the root have an entry, possibly empty.
+    pub edges: BTreeMap<String, BTreeSet<String>>,
+    /// Lockfiles read, relative paths.
+    pub files: Vec<String>,
+    /// Lockfiles that could not be read.
+    pub errors: Vec<InputError>,
+}
+
+impl Sbom {
+    /// Merge lockfiles. With exactly one, its root is the SBOM's root; otherwise `dir_name` names a
+    /// synthetic root (`pkg:generic/<dir_name>`) depending on every lockfile's root.
+    pub fn build(dir_name: &str, mut lockfiles: Vec<Lockfile>, errors: Vec<InputError>) -> Sbom {
+        lockfiles.sort_by(|a, b| a.path.cmp(&b.path));
+        let files = lockfiles.iter().map(|l| l.path.clone()).collect();
+        let mut components: BTreeMap<String, Component> = BTreeMap::new();
+        let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let root = if lockfiles.len() == 1 {
+            lockfiles[0].root.clone()
+        } else {
+            let mut root = Component::new(Ecosystem::Generic, dir_name, "", "");
+            root.sources.clear();
+            root.scope = Scope::Direct;
+            let refs = lockfiles.iter().map(|l| l.root.purl.clone()).collect();
+            edges.insert(root.purl.clone(), refs);
+            for l in &lockfiles {
+                let mut r = l.root.clone();
+                r.scope = Scope::Direct;
+                add(&mut components, r);
+            }
+            root
+        };
+        for l in lockfiles {
+            for c in l.components {
+                add(&mut components, c);
+            }
+            for (from, to) in l.edges {
+                edges.entry(from).or_default().extend(to);
+            }
+        }
+        components.remove(&root.purl);
+        edges.entry(root.purl.clone()).or_default();
+        for r in components.keys() {
+            edges.entry(r.clone()).or_default();
+        }
+        // Drop edges to or from refs that are not in the document (a lockfile naming a package it
+        // does not list): a dangling ref would make the document invalid.
+        let known = |r: &str| r == root.purl || components.contains_key(r);
+        edges.retain(|k, _| known(k));
+        for to in edges.values_mut() {
+            to.retain(|r| known(r));
+        }
+        Sbom {
+            root,
+            components,
+            edges,
+            files,
+            errors,
+        }
+    }
+}
+
+fn add(components: &mut BTreeMap<String, Component>, c: Component) {
+    match components.get_mut(&c.purl) {
+        Some(existing) => existing.absorb(c),
+        None => {
+            components.insert(c.purl.clone(), c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_positions_are_one_based() {
+        let e = InputError::at("a.json", "{\n  \"x\": ]", 9, "unexpected ]");
+        assert_eq!((e.line, e.column), (2, 8));
+        assert_eq!(e.to_string(), "a.json:2:8: unexpected ]");
+        assert_eq!(
+            InputError::file("b.lock", "cannot read").to_string(),
+            "b.lock: cannot read"
+        );
+    }
+
+    #[test]
+    fn merging_keeps_the_strongest_scope() {
+        let mut a = Component::new(Ecosystem::Npm, "x", "1.0.0", "a/package-lock.json");
+        a.dev = true;
+        let mut b = Component::new(Ecosystem::Npm, "x", "1.0.0", "b/package-lock.json");
+        b.scope = Scope::Direct;
+        let lock = |path: &str, name: &str, c: Component| Lockfile {
+            path: path.into(),
+            root: Component::new(Ecosystem::Npm, name, "1.0.0", path),
+            edges: BTreeMap::from([(
+                purl::purl(Ecosystem::Npm, name, "1.0.0"),
+                BTreeSet::from([c.purl.clone()]),
+            )]),
+            components: vec![c],
+        };
+        let sbom = Sbom::build(
+            "repo",
+            vec![
+                lock("b/package-lock.json", "b", b),
+                lock("a/package-lock.json", "a", a),
+            ],
+            vec![],
+        );
+        assert_eq!(sbom.root.purl, "pkg:generic/repo");
+        let x = &sbom.components["pkg:npm/x@1.0.0"];
+        assert_eq!(x.scope, Scope::Direct);
+        assert!(!x.dev);
+        assert_eq!(x.sources.len(), 2);
+        assert_eq!(sbom.files, ["a/package-lock.json", "b/package-lock.json"]);
+        assert_eq!(
+            sbom.edges["pkg:generic/repo"],
+            BTreeSet::from(["pkg:npm/a@1.0.0".to_string(), "pkg:npm/b@1.0.0".to_string()])
+        );
+    }
+}

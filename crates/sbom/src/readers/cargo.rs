@@ -1,0 +1,236 @@
+//! `Cargo.lock` (format versions 1 to 4; v1's `[metadata]` checksums are not read). Every version
+//! of a crate is a component; `checksum` is the SHA-256 of the `.crate`. The root is the
+//! `[package]` of the `Cargo.toml` next to the lockfile; a virtual workspace gets a root named after
+//! its directory that depends on every member. Direct: the workspace members and what they ask for;
+//! `Cargo.lock` does not say which dependencies are dev-only, so `dev` stays false.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+
+use crate::{Component, Ecosystem, Hash, HashAlg, InputError, Lockfile, Scope};
+
+#[derive(Deserialize)]
+struct Lock {
+    #[serde(default)]
+    package: Vec<Package>,
+}
+
+#[derive(Deserialize)]
+struct Package {
+    name: String,
+    version: String,
+    source: Option<String>,
+    checksum: Option<String>,
+    #[serde(default)]
+    dependencies: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Manifest {
+    package: Option<ManifestPackage>,
+}
+
+#[derive(Deserialize)]
+struct ManifestPackage {
+    name: String,
+}
+
+/// Parse `Cargo.lock` text; `manifest` is the `Cargo.toml` beside it, if any.
+pub fn parse(
+    file: &str,
+    text: &str,
+    manifest: Option<&str>,
+    dir_name: &str,
+) -> Result<Lockfile, InputError> {
+    let lock: Lock = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map_or(0, |s| s.start);
+        InputError::at(file, text, offset, e.message())
+    })?;
+    let root_name = manifest
+        .and_then(|m| toml::from_str::<Manifest>(m).ok())
+        .and_then(|m| m.package)
+        .map(|p| p.name);
+
+    let mut comps: Vec<Component> = Vec::with_capacity(lock.package.len());
+    let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, p) in lock.package.iter().enumerate() {
+        let mut c = Component::new(Ecosystem::Cargo, &p.name, &p.version, file);
+        if let Some(sum) = &p.checksum {
+            if sum.len() == 64 && sum.bytes().all(|b| b.is_ascii_hexdigit()) {
+                c.hashes.insert(Hash {
+                    alg: HashAlg::Sha256,
+                    hex: sum.to_ascii_lowercase(),
+                });
+            }
+        }
+        comps.push(c);
+        by_name.entry(p.name.as_str()).or_default().push(i);
+    }
+    // `name`, `name version` or `name version (source)`.
+    let resolve = |spec: &str| -> Option<usize> {
+        let mut parts = spec.split_whitespace();
+        let name = parts.next()?;
+        let version = parts.next();
+        let candidates = by_name.get(name)?;
+        match version {
+            None => candidates.first().copied(),
+            Some(v) => candidates
+                .iter()
+                .copied()
+                .find(|&i| lock.package[i].version == v),
+        }
+    };
+    let deps: Vec<Vec<usize>> = lock
+        .package
+        .iter()
+        .map(|p| p.dependencies.iter().filter_map(|d| resolve(d)).collect())
+        .collect();
+
+    let local: Vec<usize> = (0..lock.package.len())
+        .filter(|&i| lock.package[i].source.is_none())
+        .collect();
+    let root_idx = root_name
+        .as_deref()
+        .and_then(|n| local.iter().copied().find(|&i| lock.package[i].name == n));
+    // Direct: what the root or any workspace member asks for, and the members themselves.
+    let mut direct: BTreeSet<usize> = local.iter().copied().collect();
+    for &i in &local {
+        direct.extend(deps[i].iter().copied());
+    }
+    for i in direct {
+        comps[i].scope = Scope::Direct;
+    }
+
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (i, d) in deps.iter().enumerate() {
+        edges.insert(
+            comps[i].purl.clone(),
+            d.iter().map(|&j| comps[j].purl.clone()).collect(),
+        );
+    }
+    let root = match root_idx {
+        Some(i) => comps[i].clone(),
+        None => {
+            let mut r = Component::new(Ecosystem::Cargo, dir_name, "", file);
+            r.scope = Scope::Direct;
+            edges.insert(
+                r.purl.clone(),
+                local.iter().map(|&i| comps[i].purl.clone()).collect(),
+            );
+            r
+        }
+    };
+    let components = comps.into_iter().filter(|c| c.purl != root.purl).collect();
+    Ok(Lockfile {
+        path: file.to_string(),
+        root,
+        components,
+        edges,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOCK: &str = r#"
+version = 4
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = [
+ "helper",
+ "syn 2.0.1",
+]
+
+[[package]]
+name = "helper"
+version = "0.2.0"
+dependencies = ["syn 1.0.9"]
+
+[[package]]
+name = "syn"
+version = "1.0.9"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "AB0000000000000000000000000000000000000000000000000000000000000c"
+
+[[package]]
+name = "syn"
+version = "2.0.1"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+checksum = "cd0000000000000000000000000000000000000000000000000000000000000e"
+"#;
+
+    #[test]
+    fn every_version_with_checksums_and_scopes() {
+        let l = parse(
+            "Cargo.lock",
+            LOCK,
+            Some("[package]\nname = \"app\"\n"),
+            "dir",
+        )
+        .expect("parses");
+        assert_eq!(l.root.purl, "pkg:cargo/app@0.1.0");
+        let by: BTreeMap<_, _> = l.components.iter().map(|c| (c.purl.as_str(), c)).collect();
+        assert_eq!(
+            by.keys().copied().collect::<Vec<_>>(),
+            [
+                "pkg:cargo/helper@0.2.0",
+                "pkg:cargo/syn@1.0.9",
+                "pkg:cargo/syn@2.0.1"
+            ]
+        );
+        assert_eq!(by["pkg:cargo/syn@2.0.1"].scope, Scope::Direct);
+        assert_eq!(by["pkg:cargo/syn@1.0.9"].scope, Scope::Direct); // asked for by a member
+        let h = by["pkg:cargo/syn@1.0.9"]
+            .hashes
+            .iter()
+            .next()
+            .expect("hash");
+        assert_eq!(h.alg, HashAlg::Sha256);
+        assert!(h.hex.starts_with("ab00"));
+        assert_eq!(
+            l.edges["pkg:cargo/app@0.1.0"],
+            BTreeSet::from([
+                "pkg:cargo/helper@0.2.0".to_string(),
+                "pkg:cargo/syn@2.0.1".to_string()
+            ])
+        );
+    }
+
+    #[test]
+    fn transitive_crates_are_marked() {
+        let lock = format!(
+            "{LOCK}\n[[package]]\nname = \"deep\"\nversion = \"1.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n"
+        )
+        .replace("checksum = \"cd", "dependencies = [\"deep\"]\nchecksum = \"cd");
+        let l = parse("Cargo.lock", &lock, None, "ws").expect("parses");
+        assert_eq!(l.root.purl, "pkg:cargo/ws");
+        let deep = l
+            .components
+            .iter()
+            .find(|c| c.name == "deep")
+            .expect("deep");
+        assert_eq!(deep.scope, Scope::Transitive);
+        // A virtual workspace's root depends on every member.
+        assert_eq!(l.edges["pkg:cargo/ws"].len(), 2);
+    }
+
+    #[test]
+    fn corrupt_lockfile_names_the_position() {
+        let e = parse(
+            "x/Cargo.lock",
+            "version = 4\n[[package]\nname = 1\n",
+            None,
+            "x",
+        )
+        .expect_err("corrupt");
+        assert_eq!(e.file, "x/Cargo.lock");
+        assert_eq!(e.line, 2);
+        let e =
+            parse("Cargo.lock", "[[package]]\nname = \"a\"\n", None, "x").expect_err("no version");
+        assert!(e.message.contains("version"), "{e}");
+    }
+}

@@ -1,0 +1,244 @@
+//! CycloneDX 1.6 JSON, with our own serde types (`cyclonedx-bom` stops at 1.5).
+//!
+//! metadata.component is the root; every component carries its purl (also its bom-ref), hashes,
+//! licenses, `scope` (`excluded` for dev-only, `optional` for optional packages, else `required`),
+//! `chainproof:dependency` = `direct`/`transitive`, and the lockfiles it came from as
+//! `evidence.occurrences`. Unreadable lockfiles are listed as `chainproof:unreadable` properties of
+//! the metadata, so the document says what it could not inventory.
+
+use serde::Serialize;
+
+use super::{Tool, content_uuid, looks_like_expression};
+use crate::{Component, Sbom};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Bom<'a> {
+    bom_format: &'static str,
+    spec_version: &'static str,
+    serial_number: String,
+    version: u32,
+    metadata: Metadata<'a>,
+    components: Vec<CdxComponent<'a>>,
+    dependencies: Vec<Dependency<'a>>,
+}
+
+#[derive(Serialize)]
+struct Metadata<'a> {
+    tools: Tools<'a>,
+    component: CdxComponent<'a>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    properties: Vec<Property>,
+}
+
+#[derive(Serialize)]
+struct Tools<'a> {
+    components: Vec<ToolComponent<'a>>,
+}
+
+#[derive(Serialize)]
+struct ToolComponent<'a> {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    name: &'a str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CdxComponent<'a> {
+    #[serde(rename = "type")]
+    ty: &'static str,
+    #[serde(rename = "bom-ref")]
+    bom_ref: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<&'a str>,
+    name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    version: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hashes: Vec<CdxHash<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    licenses: Vec<License<'a>>,
+    purl: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    properties: Vec<Property>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evidence: Option<Evidence<'a>>,
+}
+
+#[derive(Serialize)]
+struct CdxHash<'a> {
+    alg: &'static str,
+    content: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum License<'a> {
+    Expression { expression: &'a str },
+    Named { license: LicenseName<'a> },
+}
+
+#[derive(Serialize)]
+struct LicenseName<'a> {
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct Property {
+    name: &'static str,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct Evidence<'a> {
+    occurrences: Vec<Occurrence<'a>>,
+}
+
+#[derive(Serialize)]
+struct Occurrence<'a> {
+    location: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Dependency<'a> {
+    #[serde(rename = "ref")]
+    reference: &'a str,
+    depends_on: Vec<&'a str>,
+}
+
+fn component<'a>(c: &'a Component, is_root: bool) -> CdxComponent<'a> {
+    // npm scopes are the CycloneDX group.
+    let (group, name) = match c.name.split_once('/') {
+        Some((g, n)) if g.starts_with('@') => (Some(g), n),
+        _ => (None, c.name.as_str()),
+    };
+    let mut properties = Vec::new();
+    let scope = if is_root {
+        None
+    } else {
+        properties.push(Property {
+            name: "chainproof:dependency",
+            value: c.scope.as_str().to_string(),
+        });
+        if c.dev {
+            properties.push(Property {
+                name: "chainproof:dev",
+                value: "true".into(),
+            });
+        }
+        if c.optional {
+            properties.push(Property {
+                name: "chainproof:optional",
+                value: "true".into(),
+            });
+        }
+        Some(if c.dev {
+            "excluded"
+        } else if c.optional {
+            "optional"
+        } else {
+            "required"
+        })
+    };
+    let licenses = c
+        .licenses
+        .iter()
+        .map(|l| {
+            if looks_like_expression(l) {
+                License::Expression { expression: l }
+            } else {
+                License::Named {
+                    license: LicenseName { name: l },
+                }
+            }
+        })
+        .collect::<Vec<_>>();
+    // The schema allows one expression, or any number of named licenses, not a mix.
+    let licenses = if licenses.len() > 1 {
+        c.licenses
+            .iter()
+            .map(|l| License::Named {
+                license: LicenseName { name: l },
+            })
+            .collect()
+    } else {
+        licenses
+    };
+    CdxComponent {
+        ty: if is_root { "application" } else { "library" },
+        bom_ref: c.bom_ref(),
+        group,
+        name,
+        version: &c.version,
+        scope,
+        hashes: c
+            .hashes
+            .iter()
+            .map(|h| CdxHash {
+                alg: h.alg.cyclonedx(),
+                content: &h.hex,
+            })
+            .collect(),
+        licenses,
+        purl: &c.purl,
+        properties,
+        evidence: (!c.sources.is_empty()).then(|| Evidence {
+            occurrences: c
+                .sources
+                .iter()
+                .map(|s| Occurrence { location: s })
+                .collect(),
+        }),
+    }
+}
+
+/// The document as pretty JSON with a trailing newline.
+pub fn to_string(sbom: &Sbom, tool: &Tool<'_>) -> String {
+    let mut bom = Bom {
+        bom_format: "CycloneDX",
+        spec_version: "1.6",
+        serial_number: String::new(),
+        version: 1,
+        metadata: Metadata {
+            tools: Tools {
+                components: vec![ToolComponent {
+                    ty: "application",
+                    name: tool.name,
+                    version: tool.version,
+                }],
+            },
+            component: component(&sbom.root, true),
+            properties: sbom
+                .errors
+                .iter()
+                .map(|e| Property {
+                    name: "chainproof:unreadable",
+                    value: e.to_string(),
+                })
+                .collect(),
+        },
+        components: sbom
+            .components
+            .values()
+            .map(|c| component(c, false))
+            .collect(),
+        dependencies: sbom
+            .edges
+            .iter()
+            .map(|(r, to)| Dependency {
+                reference: r,
+                depends_on: to.iter().map(String::as_str).collect(),
+            })
+            .collect(),
+    };
+    let unserialised = serde_json::to_vec(&bom).unwrap_or_default();
+    bom.serial_number = format!("urn:uuid:{}", content_uuid(&unserialised));
+    let mut out = serde_json::to_string_pretty(&bom).unwrap_or_default();
+    out.push('\n');
+    out
+}
