@@ -216,32 +216,8 @@ fn skip_paren(b: &[u8], i: usize) -> usize {
     skip_paren_at(b, i, 0)
 }
 
-fn skip_paren_at(b: &[u8], mut i: usize, nesting: usize) -> usize {
-    if nesting > MAX_SKIP_DEPTH {
-        return b.len();
-    }
-    let mut depth = 1;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'\'' => i = skip_single(b, i + 1),
-            b'"' => i = skip_double_at(b, i + 1, nesting + 1),
-            b'`' => i = skip_backtick(b, i + 1),
-            b'(' => {
-                depth += 1;
-                i += 1;
-            }
-            b')' => {
-                depth -= 1;
-                i += 1;
-                if depth == 0 {
-                    return i;
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    b.len()
+fn skip_paren_at(b: &[u8], i: usize, nesting: usize) -> usize {
+    skip_group(b, i, b'(', b')', nesting)
 }
 
 /// Skip to just after the `}` matching `${`; `i` is just after the brace.
@@ -249,7 +225,13 @@ fn skip_brace(b: &[u8], i: usize) -> usize {
     skip_brace_at(b, i, 0)
 }
 
-fn skip_brace_at(b: &[u8], mut i: usize, nesting: usize) -> usize {
+fn skip_brace_at(b: &[u8], i: usize, nesting: usize) -> usize {
+    skip_group(b, i, b'{', b'}', nesting)
+}
+
+/// Skip to just after the `close` matching an `open` just before `i`, past quotes, escapes,
+/// backticks and (inside braces) `$(...)`.
+fn skip_group(b: &[u8], mut i: usize, open: u8, close: u8, nesting: usize) -> usize {
     if nesting > MAX_SKIP_DEPTH {
         return b.len();
     }
@@ -259,12 +241,15 @@ fn skip_brace_at(b: &[u8], mut i: usize, nesting: usize) -> usize {
             b'\\' => i += 2,
             b'\'' => i = skip_single(b, i + 1),
             b'"' => i = skip_double_at(b, i + 1, nesting + 1),
-            b'$' if b.get(i + 1) == Some(&b'(') => i = skip_paren_at(b, i + 2, nesting + 1),
-            b'{' => {
+            b'`' if open == b'(' => i = skip_backtick(b, i + 1),
+            b'$' if open == b'{' && b.get(i + 1) == Some(&b'(') => {
+                i = skip_paren_at(b, i + 2, nesting + 1);
+            }
+            c if c == open => {
                 depth += 1;
                 i += 1;
             }
-            b'}' => {
+            c if c == close => {
                 depth -= 1;
                 i += 1;
                 if depth == 0 {
