@@ -247,9 +247,7 @@ impl EnvInjection {
                         )
                         .severity(severity)
                         .confidence(confidence);
-                    for (label, sp) in &source.path {
-                        f = f.related(cx.loc(*sp, label.clone()));
-                    }
+                    f = cx.with_path(f, &source.path);
                     out.push(f);
                 }
             }
@@ -344,9 +342,7 @@ impl Rule for EnvInjection {
                                 ),
                             )
                             .confidence(confidence);
-                        for (label, sp) in &source.path {
-                            f = f.related(cx.loc(*sp, label.clone()));
-                        }
+                        f = cx.with_path(f, &source.path);
                         f = f.related(cx.loc(decl.span, "dotenv report"));
                         out.push(f);
                     }

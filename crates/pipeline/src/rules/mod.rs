@@ -126,6 +126,14 @@ impl Cx<'_, '_> {
         Location::resolve(self.sources, span, label)
     }
 
+    /// `f` with a related location for every hop of a taint path (where the data came from).
+    pub fn with_path(&self, mut f: Finding, path: &[(String, Span)]) -> Finding {
+        for (label, span) in path {
+            f = f.related(self.loc(*span, label.clone()));
+        }
+        f
+    }
+
     /// Start a finding of `rule` at `span`.
     pub fn finding(
         &self,

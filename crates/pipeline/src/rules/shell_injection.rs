@@ -298,7 +298,7 @@ fn written_finding<S>(
     runner: Span,
     path: &[(String, Span)],
 ) -> Finding {
-    let mut f = cx
+    let f = cx
         .finding(
             &ShellInjection::INFO,
             w.span,
@@ -309,10 +309,7 @@ fn written_finding<S>(
         )
         .confidence(Confidence::Medium)
         .related(cx.loc(runner, "runs the generated script"));
-    for (label, sp) in path {
-        f = f.related(cx.loc(*sp, label.clone()));
-    }
-    f
+    cx.with_path(f, path)
 }
 
 impl ShellInjection {
@@ -378,9 +375,7 @@ impl ShellInjection {
                     )
                     .severity(severity)
                     .confidence(confidence);
-                for (label, sp) in &source.path {
-                    f = f.related(cx.loc(*sp, label.clone()));
-                }
+                f = cx.with_path(f, &source.path);
                 out.push(f);
             }
             for c in &pipe.commands {
@@ -456,9 +451,7 @@ impl Rule for ShellInjection {
                             sink.how
                         ),
                     );
-                    for (label, sp) in &source.path {
-                        f = f.related(cx.loc(*sp, label.clone()));
-                    }
+                    f = cx.with_path(f, &source.path);
                     out.push(f);
                 }
                 for c in &pipe.commands {

@@ -215,11 +215,7 @@ impl Rule for TemplateInjection {
                 )
                 .severity(severity)
                 .confidence(confidence);
-            for (label, sp) in &source.path {
-                if sp.file == span.file || cx.sources.get(sp.file).is_some() {
-                    f = f.related(cx.loc(*sp, label.clone()));
-                }
-            }
+            f = cx.with_path(f, &source.path);
             out.push(f);
             if step.run().is_some() {
                 match simple_reference(e.inner) {

@@ -388,9 +388,7 @@ impl Rule for UntrustedCheckout {
                         )
                         .severity(Severity::High),
                 };
-                for (label, sp) in &co.head.via {
-                    f = f.related(cx.loc(*sp, label.clone()));
-                }
+                f = cx.with_path(f, &co.head.via);
                 if let Some((_, e)) = &exec {
                     f = f.related(
                         cx.loc(cx.locate(e.node, &e.needle, 0), "runs the checked-out code"),
