@@ -99,4 +99,9 @@ pub struct SbomArgs {
     /// Write the SBOM to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Exit with code 2 when a lockfile could not be read or a manifest has no lockfile (the
+    /// SBOM is still written, and lists them).
+    #[arg(long)]
+    pub strict: bool,
 }

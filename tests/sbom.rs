@@ -13,7 +13,19 @@ use crate::support::{chainproof, fixtures, root};
 
 const INSTALL_HINT: &str = "run `bash scripts/install-test-tools.sh`";
 
-const FIXTURES: &[&str] = &["cargo", "npm-v1", "npm-v2", "npm-v3-workspaces", "mixed"];
+/// Every directory under `tests/fixtures/sbom/`: each is inventoried, validated and compared with
+/// its `expected.purls` (the components' purls, one per line, sorted; see each fixture's README
+/// for where the lockfile and the expected list came from).
+fn fixture_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(fixtures().join("sbom"))
+        .expect("tests/fixtures/sbom")
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
 
 fn dir(name: &str) -> PathBuf {
     fixtures().join("sbom").join(name)
@@ -95,7 +107,7 @@ fn cyclonedx_documents_pass_the_strict_validator() {
     let python = tool(".tools/venv/bin/python");
     let tmp = tempfile::tempdir().expect("tempdir");
     let mut files = Vec::new();
-    for name in FIXTURES {
+    for name in &fixture_names() {
         let (text, _) = sbom(name, "cyclonedx-json");
         files.push(write_temp(tmp.path(), &format!("{name}.cdx.json"), &text));
     }
@@ -131,7 +143,7 @@ sys.exit(1 if bad else 0)
 fn spdx_documents_pass_pyspdxtools() {
     let pyspdxtools = tool(".tools/bin/pyspdxtools");
     let tmp = tempfile::tempdir().expect("tempdir");
-    for name in FIXTURES {
+    for name in &fixture_names() {
         let (text, _) = sbom(name, "spdx-json");
         let file = write_temp(tmp.path(), &format!("{name}.spdx.json"), &text);
         let out = Command::new(&pyspdxtools)
@@ -150,7 +162,7 @@ fn spdx_documents_pass_pyspdxtools() {
 
 #[test]
 fn output_is_byte_identical_across_runs() {
-    for name in FIXTURES {
+    for name in &fixture_names() {
         for format in ["cyclonedx-json", "spdx-json"] {
             let (a, _) = sbom(name, format);
             let (b, _) = sbom(name, format);
@@ -158,6 +170,38 @@ fn output_is_byte_identical_across_runs() {
             assert_eq!(a, b, "{name} {format} differs between runs");
         }
     }
+}
+
+#[test]
+fn every_fixture_lists_exactly_its_expected_purls() {
+    let mut failures = Vec::new();
+    for name in fixture_names() {
+        let expected_file = dir(&name).join("expected.purls");
+        let Ok(expected) = std::fs::read_to_string(&expected_file) else {
+            failures.push(format!("{name}: no expected.purls"));
+            continue;
+        };
+        let (text, _) = sbom(&name, "cyclonedx-json");
+        let doc = json(&text);
+        let mut actual: Vec<String> = components(&doc).into_keys().collect();
+        actual.push(format!(
+            "{} (root)",
+            doc["metadata"]["component"]["purl"].as_str().unwrap_or("")
+        ));
+        actual.sort();
+        let expected: Vec<String> = expected
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .map(String::from)
+            .collect();
+        if actual != expected {
+            let missing: Vec<_> = expected.iter().filter(|e| !actual.contains(e)).collect();
+            let extra: Vec<_> = actual.iter().filter(|a| !expected.contains(a)).collect();
+            failures.push(format!("{name}: missing {missing:?}, unexpected {extra:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

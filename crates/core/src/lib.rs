@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod finding;
+pub mod glob;
 pub mod output;
 pub mod report;
 pub mod source;

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+pub mod inventory;
 pub mod purl;
 pub mod readers;
 pub mod writers;
@@ -16,7 +17,30 @@ pub mod writers;
 pub enum Ecosystem {
     Cargo,
     Npm,
-    /// Synthetic roots (a directory holding several projects).
+    /// PyPI; names are normalised in the purl (`Django_Rest` -> `django-rest`).
+    Pypi,
+    /// Go modules; the name is the module path (`github.com/gorilla/mux`).
+    Golang,
+    /// RubyGems.
+    Gem,
+    /// Packagist; the name is `vendor/package`.
+    Composer,
+    Nuget,
+    /// The name is `group:artifact`.
+    Maven,
+    /// Dart and Flutter.
+    Pub,
+    /// Erlang and Elixir.
+    Hex,
+    /// Swift packages; the name is the repository path (`github.com/apple/swift-nio`).
+    Swift,
+    /// Debian and Ubuntu packages (the distro is the purl namespace).
+    Deb,
+    /// Alpine packages.
+    Apk,
+    /// RPM packages (Fedora, RHEL, SUSE, ...).
+    Rpm,
+    /// Synthetic roots (a directory holding several projects) and packages of no ecosystem.
     Generic,
 }
 
@@ -25,6 +49,18 @@ impl Ecosystem {
         match self {
             Ecosystem::Cargo => "cargo",
             Ecosystem::Npm => "npm",
+            Ecosystem::Pypi => "pypi",
+            Ecosystem::Golang => "golang",
+            Ecosystem::Gem => "gem",
+            Ecosystem::Composer => "composer",
+            Ecosystem::Nuget => "nuget",
+            Ecosystem::Maven => "maven",
+            Ecosystem::Pub => "pub",
+            Ecosystem::Hex => "hex",
+            Ecosystem::Swift => "swift",
+            Ecosystem::Deb => "deb",
+            Ecosystem::Apk => "apk",
+            Ecosystem::Rpm => "rpm",
             Ecosystem::Generic => "generic",
         }
     }
@@ -86,6 +122,8 @@ pub struct Hash {
 /// One package.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Component {
+    /// The ecosystem's full name: `@scope/name` (npm), `github.com/a/b` (Go), `group:artifact`
+    /// (Maven), `vendor/name` (Composer). [`purl::split`] gives the namespace and short name.
     pub name: String,
     pub version: String,
     pub ecosystem: Ecosystem,
@@ -101,6 +139,9 @@ pub struct Component {
     pub licenses: BTreeSet<String>,
     /// The files this component was read from (relative, `/`-separated): the evidence.
     pub sources: BTreeSet<String>,
+    /// Reader-specific facts, written as `chainproof:<name>` properties (`best-effort`,
+    /// `editable`, `url`, ...).
+    pub properties: BTreeMap<String, String>,
 }
 
 impl Component {
@@ -116,7 +157,14 @@ impl Component {
             hashes: BTreeSet::new(),
             licenses: BTreeSet::new(),
             sources: BTreeSet::from([source.to_string()]),
+            properties: BTreeMap::new(),
         }
+    }
+
+    /// Record a reader-specific fact (written as the property `chainproof:<name>`).
+    pub fn property(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.properties.insert(name.to_string(), value.into());
+        self
     }
 
     /// The bom-ref (the purl).
@@ -135,6 +183,9 @@ impl Component {
         self.hashes.extend(other.hashes);
         self.licenses.extend(other.licenses);
         self.sources.extend(other.sources);
+        for (k, v) in other.properties {
+            self.properties.entry(k).or_insert(v);
+        }
     }
 }
 
@@ -208,6 +259,9 @@ pub struct Sbom {
     pub files: Vec<String>,
     /// Lockfiles that could not be read.
     pub errors: Vec<InputError>,
+    /// Manifests with no lockfile beside them or above them (relative paths): their dependencies
+    /// are not inventoried.
+    pub unlocked: Vec<String>,
 }
 
 impl Sbom {
@@ -259,6 +313,7 @@ impl Sbom {
             edges,
             files,
             errors,
+            unlocked: Vec::new(),
         }
     }
 }

@@ -36,6 +36,16 @@ struct ManifestPackage {
     name: String,
 }
 
+/// `Cargo.lock`.
+pub const READER: super::Reader = super::Reader {
+    format: "Cargo.lock",
+    matches: |name| name == "Cargo.lock",
+    parse: |input| {
+        let manifest = input.sibling("Cargo.toml");
+        parse(input.rel, input.text, manifest.as_deref(), input.dir_name)
+    },
+};
+
 /// Parse `Cargo.lock` text; `manifest` is the `Cargo.toml` beside it, if any.
 pub fn parse(
     file: &str,

@@ -92,6 +92,16 @@ impl Entry {
     }
 }
 
+/// `package-lock.json`.
+pub const READER: super::Reader = super::Reader {
+    format: "package-lock.json / npm-shrinkwrap.json",
+    matches: |name| matches!(name, "package-lock.json" | "npm-shrinkwrap.json"),
+    parse: |input| {
+        let manifest = input.sibling("package.json");
+        parse(input.rel, input.text, manifest.as_deref(), input.dir_name)
+    },
+};
+
 /// Parse lockfile text; `manifest` is the `package.json` beside it, if any (used by v1 only).
 pub fn parse(
     file: &str,

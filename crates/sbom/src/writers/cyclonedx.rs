@@ -89,7 +89,7 @@ struct LicenseName<'a> {
 
 #[derive(Serialize)]
 struct Property {
-    name: &'static str,
+    name: String,
     value: String,
 }
 
@@ -112,28 +112,32 @@ struct Dependency<'a> {
 }
 
 fn component<'a>(c: &'a Component, is_root: bool) -> CdxComponent<'a> {
-    // npm scopes are the CycloneDX group.
-    let (group, name) = match c.name.split_once('/') {
-        Some((g, n)) if g.starts_with('@') => (Some(g), n),
-        _ => (None, c.name.as_str()),
-    };
-    let mut properties = Vec::new();
+    // The purl namespace (npm scope, Go module prefix, Maven group) is the CycloneDX group.
+    let (group, name) = crate::purl::split(c.ecosystem, &c.name);
+    let mut properties: Vec<Property> = c
+        .properties
+        .iter()
+        .map(|(k, v)| Property {
+            name: format!("chainproof:{k}"),
+            value: v.clone(),
+        })
+        .collect();
     let scope = if is_root {
         None
     } else {
         properties.push(Property {
-            name: "chainproof:dependency",
+            name: "chainproof:dependency".into(),
             value: c.scope.as_str().to_string(),
         });
         if c.dev {
             properties.push(Property {
-                name: "chainproof:dev",
+                name: "chainproof:dev".into(),
                 value: "true".into(),
             });
         }
         if c.optional {
             properties.push(Property {
-                name: "chainproof:optional",
+                name: "chainproof:optional".into(),
                 value: "true".into(),
             });
         }
@@ -217,9 +221,13 @@ pub fn to_string(sbom: &Sbom, tool: &Tool<'_>) -> String {
                 .errors
                 .iter()
                 .map(|e| Property {
-                    name: "chainproof:unreadable",
+                    name: "chainproof:unreadable".into(),
                     value: e.to_string(),
                 })
+                .chain(sbom.unlocked.iter().map(|m| Property {
+                    name: "chainproof:manifest-without-lockfile".into(),
+                    value: m.clone(),
+                }))
                 .collect(),
         },
         components: sbom

@@ -110,6 +110,9 @@ fn package<'a>(c: &'a Component, is_root: bool) -> Package<'a> {
             c.sources.iter().cloned().collect::<Vec<_>>().join(", ")
         ));
     }
+    for (k, v) in &c.properties {
+        info.push(format!("{k}: {v}"));
+    }
     if !is_root {
         info.push(format!("{} dependency", c.scope.as_str()));
         if c.dev {
@@ -186,10 +189,21 @@ pub fn to_string(sbom: &Sbom, tool: &Tool<'_>, created: u64) -> String {
             });
         }
     }
-    let comment = (!sbom.errors.is_empty()).then(|| {
+    let mut notes = Vec::new();
+    if !sbom.errors.is_empty() {
         let list: Vec<String> = sbom.errors.iter().map(ToString::to_string).collect();
-        format!("Lockfiles that could not be read: {}", list.join("; "))
-    });
+        notes.push(format!(
+            "Lockfiles that could not be read: {}",
+            list.join("; ")
+        ));
+    }
+    if !sbom.unlocked.is_empty() {
+        notes.push(format!(
+            "Manifests without a lockfile (their dependencies are not listed): {}",
+            sbom.unlocked.join(", ")
+        ));
+    }
+    let comment = (!notes.is_empty()).then(|| notes.join(". "));
     let name = if sbom.root.version.is_empty() {
         sbom.root.name.clone()
     } else {
