@@ -87,12 +87,21 @@ pub struct ExplainArgs {
 }
 
 #[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct SbomArgs {
+    /// Combine or compare SBOM documents instead of inventorying a directory.
+    #[command(subcommand)]
+    pub command: Option<SbomCommand>,
+
     /// Directory to inventory (searched honouring .gitignore), or one lockfile.
     #[arg(default_value = ".")]
     pub path: PathBuf,
 
-    /// Output format: cyclonedx-json (CycloneDX 1.6) or spdx-json (SPDX 2.3).
+    /// Inventory a container image instead: a `docker save` tarball or an OCI image layout (a directory or a tarball of one). Layers are applied in order (whiteouts included) without extracting anything; OS packages (dpkg, apk), installed Python and npm packages, lockfiles and Go build information are read. An rpm database is reported as not read.
+    #[arg(long, value_name = "TARBALL|OCI-DIR", conflicts_with = "path")]
+    pub image: Option<PathBuf>,
+
+    /// Output format: cyclonedx-json (CycloneDX 1.6), cyclonedx-xml (CycloneDX 1.6 XML) or spdx-json (SPDX 2.3).
     #[arg(long, short = 'f', default_value = "cyclonedx-json", value_parser = clap::builder::PossibleValuesParser::new(chainproof_sbom::writers::Format::NAMES))]
     pub format: String,
 
@@ -104,4 +113,44 @@ pub struct SbomArgs {
     /// SBOM is still written, and lists them).
     #[arg(long)]
     pub strict: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SbomCommand {
+    /// Merge SBOM documents (CycloneDX JSON or SPDX 2.3 JSON, from any tool) into one: the union of their components (by purl) and dependencies, under their shared root or a new root depending on each document's root.
+    Merge(SbomMergeArgs),
+    /// Compare two SBOM documents (CycloneDX JSON or SPDX 2.3 JSON): packages added, removed, and changed in version. Exit code 0 when they list the same packages, 1 when they differ, 2 when a document cannot be read.
+    Diff(SbomDiffArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SbomMergeArgs {
+    /// The SBOM documents to merge.
+    #[arg(required = true, value_name = "SBOM")]
+    pub inputs: Vec<PathBuf>,
+
+    /// Output format: cyclonedx-json, cyclonedx-xml or spdx-json.
+    #[arg(long, short = 'f', default_value = "cyclonedx-json", value_parser = clap::builder::PossibleValuesParser::new(chainproof_sbom::writers::Format::NAMES))]
+    pub format: String,
+
+    /// Write the merged SBOM to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Name of the new root (`pkg:generic/<NAME>`) when the documents describe different projects.
+    #[arg(long, default_value = "merged")]
+    pub name: String,
+}
+
+#[derive(Args, Debug)]
+pub struct SbomDiffArgs {
+    /// The old SBOM.
+    pub old: PathBuf,
+
+    /// The new SBOM.
+    pub new: PathBuf,
+
+    /// Output format: text (`+ purl` added, `- purl` removed, `~ package old -> new` changed) or json (`{"added": [purl], "removed": [purl], "changed": [{"package", "from": [version], "to": [version]}]}`).
+    #[arg(long, short = 'f', default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
 }

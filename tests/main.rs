@@ -6,5 +6,6 @@ mod hostile;
 mod plugins;
 mod rules;
 mod sbom;
+mod sbom_image;
 mod supply_chain;
 mod support;

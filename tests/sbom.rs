@@ -491,3 +491,328 @@ fn one_lockfile_or_a_file_that_is_not_one() {
         "{stderr}"
     );
 }
+
+/// Run a Python script with the test tools' interpreter (cyclonedx-python-lib, lxml); it must exit 0.
+fn python_ok(script: &str, args: &[PathBuf], what: &str) {
+    let out = Command::new(tool(".tools/venv/bin/python"))
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("runs python");
+    assert!(
+        out.status.success(),
+        "{what}:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The CycloneDX XML validator on each file; a file whose name starts with `invalid-` must be
+/// rejected (so a validator that accepts everything fails the test).
+const XML_VALIDATE: &str = r#"
+import os, sys
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.xml import XmlValidator
+validator = XmlValidator(SchemaVersion.V1_6)
+bad = 0
+for path in sys.argv[1:]:
+    with open(path) as f:
+        error = validator.validate_str(f.read())
+    if os.path.basename(path).startswith("invalid-"):
+        if error is None:
+            bad += 1
+            print(f"{path}: accepted, but it is invalid")
+    elif error is not None:
+        bad += 1
+        print(f"{path}: {error!r}")
+sys.exit(1 if bad else 0)
+"#;
+
+#[test]
+fn cyclonedx_xml_documents_pass_the_xml_validator() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let mut files = Vec::new();
+    for name in &fixture_names() {
+        let (text, _) = sbom(name, "cyclonedx-xml");
+        assert!(text.contains("<bom xmlns=\"http://cyclonedx.org/schema/bom/1.6\""));
+        files.push(write_temp(tmp.path(), &format!("{name}.cdx.xml"), &text));
+    }
+    let (text, _) = sbom("npm-v1", "cyclonedx-xml");
+    let broken = text.replacen("<scope>required</scope>", "<scope>sometimes</scope>", 1);
+    assert_ne!(broken, text);
+    files.push(write_temp(tmp.path(), "invalid-scope.cdx.xml", &broken));
+    python_ok(XML_VALIDATE, &files, "CycloneDX XML validation failed");
+}
+
+/// The text of every `<purl>` element of our XML (one element per line, entities decoded).
+fn xml_purls(xml: &str) -> Vec<String> {
+    let mut purls: Vec<String> = xml
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("<purl>")?.strip_suffix("</purl>"))
+        .map(|p| {
+            p.replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&")
+        })
+        .collect();
+    purls.sort();
+    purls
+}
+
+#[test]
+fn cyclonedx_xml_and_json_carry_the_same_purls() {
+    for name in &fixture_names() {
+        let (json_text, json_code) = sbom(name, "cyclonedx-json");
+        let (xml, xml_code) = sbom(name, "cyclonedx-xml");
+        assert_eq!(json_code, xml_code, "{name}");
+        let (again, _) = sbom(name, "cyclonedx-xml");
+        assert_eq!(xml, again, "{name}: XML differs between runs");
+        let doc = json(&json_text);
+        let mut purls: Vec<String> = components(&doc).into_keys().collect();
+        purls.push(
+            doc["metadata"]["component"]["purl"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+        );
+        purls.sort();
+        assert!(purls.len() > 1, "{name}: no components");
+        assert_eq!(xml_purls(&xml), purls, "{name}");
+        let serial = doc["serialNumber"].as_str().expect("serialNumber");
+        assert!(
+            xml.contains(&format!("serialNumber=\"{serial}\"")),
+            "{name}: XML and JSON serial numbers differ"
+        );
+    }
+}
+
+/// `chainproof sbom <args>`: stdout, stderr and the exit code.
+fn run_sbom(args: &[&std::ffi::OsStr]) -> (String, String, i32) {
+    let out = chainproof(&root())
+        .arg("sbom")
+        .args(args)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .expect("runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn merge_of_two_fixture_sboms_is_valid_and_the_union() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // One CycloneDX and one SPDX input: both are read back.
+    let (a, _) = sbom("npm-v2", "cyclonedx-json");
+    let (b, _) = sbom("npm-v1", "spdx-json");
+    let a_file = write_temp(tmp.path(), "a.cdx.json", &a);
+    let b_file = write_temp(tmp.path(), "b.spdx.json", &b);
+    let merged_file = tmp.path().join("merged.cdx.json");
+    let (_, stderr, code) = run_sbom(&[
+        "merge".as_ref(),
+        a_file.as_os_str(),
+        b_file.as_os_str(),
+        "-o".as_ref(),
+        merged_file.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let merged_text = std::fs::read_to_string(&merged_file).expect("written");
+    let merged = json(&merged_text);
+    assert_eq!(
+        merged["metadata"]["component"]["purl"],
+        "pkg:generic/merged"
+    );
+    let (v1, _) = sbom("npm-v1", "cyclonedx-json");
+    let mut expected: Vec<String> = components(&json(&a)).into_keys().collect();
+    expected.extend(components(&json(&v1)).into_keys());
+    expected.extend([
+        "pkg:npm/service@2.0.0".into(),
+        "pkg:npm/legacy-app@1.2.0".into(),
+    ]);
+    expected.sort();
+    expected.dedup();
+    assert_eq!(
+        components(&merged).into_keys().collect::<Vec<_>>(),
+        expected
+    );
+    assert_eq!(
+        depends_on(&merged, "pkg:generic/merged"),
+        ["pkg:npm/legacy-app@1.2.0", "pkg:npm/service@2.0.0"]
+    );
+    // Edges of both inputs survive, scopes and hashes too.
+    assert_eq!(
+        depends_on(&merged, "pkg:npm/express@4.16.4"),
+        ["pkg:npm/debug@2.6.9", "pkg:npm/qs@6.5.2"]
+    );
+    assert_eq!(
+        depends_on(&merged, "pkg:npm/%40babel/runtime@7.23.2"),
+        ["pkg:npm/regenerator-runtime@0.14.0"]
+    );
+    let c = components(&merged);
+    assert_eq!(c["pkg:npm/mocha@5.2.0"]["scope"], "excluded");
+    assert_eq!(c["pkg:npm/ms@2.0.0"]["hashes"][0]["alg"], "SHA-1");
+    // The same inputs in the other order: the same bytes.
+    let (swapped, _, _) = run_sbom(&["merge".as_ref(), b_file.as_os_str(), a_file.as_os_str()]);
+    assert_eq!(swapped, merged_text);
+    let script = r#"
+import sys
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+error = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())
+if error is not None:
+    print(repr(error))
+    sys.exit(1)
+"#;
+    python_ok(
+        script,
+        &[merged_file],
+        "merged SBOM fails the strict validator",
+    );
+    // And as XML.
+    let (xml, _, code) = run_sbom(&[
+        "merge".as_ref(),
+        a_file.as_os_str(),
+        b_file.as_os_str(),
+        "--format".as_ref(),
+        "cyclonedx-xml".as_ref(),
+    ]);
+    assert_eq!(code, 0);
+    let xml_file = write_temp(tmp.path(), "merged.cdx.xml", &xml);
+    python_ok(
+        XML_VALIDATE,
+        &[xml_file],
+        "merged XML SBOM fails the validator",
+    );
+}
+
+#[test]
+fn diff_shows_added_removed_and_changed_packages() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // A modified copy of npm-v2: lodash updated, typescript removed, left-pad added.
+    let mut lock =
+        json(&std::fs::read_to_string(dir("npm-v2/package-lock.json")).expect("fixture"));
+    let packages = lock["packages"].as_object_mut().expect("packages");
+    packages.remove("node_modules/typescript");
+    packages["node_modules/lodash"]["version"] = "4.17.22".into();
+    packages.insert(
+        "node_modules/left-pad".into(),
+        serde_json::json!({"version": "1.3.0"}),
+    );
+    let root_pkg = &mut packages[""];
+    root_pkg["devDependencies"] = serde_json::json!({});
+    root_pkg["dependencies"]["left-pad"] = "^1.3.0".into();
+    lock.as_object_mut().expect("lock").remove("dependencies");
+    let modified = tmp.path().join("modified");
+    std::fs::create_dir(&modified).expect("mkdir");
+    write_temp(
+        &modified,
+        "package-lock.json",
+        &serde_json::to_string_pretty(&lock).expect("json"),
+    );
+    let (old, _) = sbom("npm-v2", "cyclonedx-json");
+    let old_file = write_temp(tmp.path(), "old.cdx.json", &old);
+    let (new, _, code) = run_sbom(&[modified.as_os_str(), "-f".as_ref(), "spdx-json".as_ref()]);
+    assert_eq!(code, 0);
+    let new_file = write_temp(tmp.path(), "new.spdx.json", &new);
+
+    let (stdout, stderr, code) =
+        run_sbom(&["diff".as_ref(), old_file.as_os_str(), new_file.as_os_str()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        stdout,
+        "+ pkg:npm/left-pad@1.3.0\n- pkg:npm/typescript@5.2.2\n~ pkg:npm/lodash 4.17.21 -> 4.17.22\n"
+    );
+    let (stdout, _, code) = run_sbom(&[
+        "diff".as_ref(),
+        old_file.as_os_str(),
+        new_file.as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        json(&stdout),
+        serde_json::json!({
+            "added": ["pkg:npm/left-pad@1.3.0"],
+            "removed": ["pkg:npm/typescript@5.2.2"],
+            "changed": [{"package": "pkg:npm/lodash", "from": ["4.17.21"], "to": ["4.17.22"]}]
+        })
+    );
+    // Reversed: the other way round.
+    let (stdout, _, code) =
+        run_sbom(&["diff".as_ref(), new_file.as_os_str(), old_file.as_os_str()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout,
+        "+ pkg:npm/typescript@5.2.2\n- pkg:npm/left-pad@1.3.0\n~ pkg:npm/lodash 4.17.22 -> 4.17.21\n"
+    );
+}
+
+#[test]
+fn diff_of_the_same_packages_exits_0_and_bad_input_exits_2() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // The same project as CycloneDX and as SPDX: no difference.
+    let (cdx, _) = sbom("npm-v3-workspaces", "cyclonedx-json");
+    let (spdx, _) = sbom("npm-v3-workspaces", "spdx-json");
+    let cdx_file = write_temp(tmp.path(), "a.cdx.json", &cdx);
+    let spdx_file = write_temp(tmp.path(), "a.spdx.json", &spdx);
+    let (stdout, stderr, code) =
+        run_sbom(&["diff".as_ref(), cdx_file.as_os_str(), spdx_file.as_os_str()]);
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    let (stdout, _, code) = run_sbom(&[
+        "diff".as_ref(),
+        cdx_file.as_os_str(),
+        cdx_file.as_os_str(),
+        "-f".as_ref(),
+        "json".as_ref(),
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        json(&stdout),
+        serde_json::json!({"added": [], "removed": [], "changed": []})
+    );
+
+    let malformed = write_temp(
+        tmp.path(),
+        "broken.json",
+        "{\n  \"bomFormat\": \"CycloneDX\",\n  \"specVersion\": \"1.6\",\n  \"components\": [}\n",
+    );
+    let (stdout, stderr, code) =
+        run_sbom(&["diff".as_ref(), cdx_file.as_os_str(), malformed.as_os_str()]);
+    assert_eq!(code, 2);
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.contains(&format!(
+            "error: {}:4:18: expected value",
+            malformed.display()
+        )),
+        "{stderr}"
+    );
+    let not_sbom = dir("npm-v2/package-lock.json");
+    let (_, stderr, code) =
+        run_sbom(&["merge".as_ref(), cdx_file.as_os_str(), not_sbom.as_os_str()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("package-lock.json: not a CycloneDX or SPDX JSON document"),
+        "{stderr}"
+    );
+    let missing = tmp.path().join("missing.json");
+    let (_, stderr, code) = run_sbom(&["diff".as_ref(), missing.as_os_str(), cdx_file.as_os_str()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("missing.json: cannot read"), "{stderr}");
+    // The subcommands leave `chainproof sbom [PATH]` as it was.
+    let (stdout, _, code) = run_sbom(&[dir("npm-v2").as_os_str()]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        json(&stdout)["metadata"]["component"]["purl"],
+        "pkg:npm/service@2.0.0"
+    );
+    let (stdout, _, code) = run_sbom(&["--help".as_ref()]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("merge") && stdout.contains("diff") && stdout.contains("[PATH]"));
+}

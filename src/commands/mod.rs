@@ -3,3 +3,4 @@ pub mod explain;
 pub mod lint;
 mod report;
 pub mod sbom;
+pub mod sbom_diff;

@@ -14,19 +14,33 @@ use crate::Outcome;
 use crate::cli::SbomArgs;
 
 pub fn run(args: SbomArgs) -> Result<Outcome> {
+    if let Some(command) = &args.command {
+        return super::sbom_diff::run(command);
+    }
     let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
-    let exclude = if args.path.is_dir() {
-        Config::discover(&args.path)?.0.exclude
-    } else {
-        Vec::new()
+    let sbom = match &args.image {
+        // A container image (`--image`): nothing is discovered, so config excludes do not apply.
+        Some(image) => chainproof_sbom::image::inventory(image)?,
+        None => {
+            let exclude = if args.path.is_dir() {
+                Config::discover(&args.path)?.0.exclude
+            } else {
+                Vec::new()
+            };
+            inventory::inventory(&args.path, &exclude)?
+        }
     };
-    let sbom = inventory::inventory(&args.path, &exclude)?;
     let text = writers::write(format, &sbom, &tool(), source_date_epoch());
     match &args.output {
         Some(p) => std::fs::write(p, &text).with_context(|| format!("writing {}", p.display()))?,
         None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }
-    if sbom.files.is_empty() && sbom.errors.is_empty() {
+    if let (Some(image), true) = (&args.image, sbom.files.is_empty() && sbom.errors.is_empty()) {
+        eprintln!(
+            "warning: no package database, installed package or lockfile found in {}",
+            image.display()
+        );
+    } else if sbom.files.is_empty() && sbom.errors.is_empty() {
         eprintln!(
             "warning: no lockfile found under {} (looked for {})",
             args.path.display(),

@@ -166,6 +166,9 @@ mod tests {
         }
         let found = discover(d, &["skip/**".to_string()]);
         assert_eq!(found.unlocked, ["svc/pyproject.toml", "web/package.json"]);
-        assert_eq!(found.lockfiles, [d.join("Cargo.lock")]);
+        assert_eq!(
+            found.lockfiles,
+            [d.join("Cargo.lock"), d.join("py/uv.lock")]
+        );
     }
 }

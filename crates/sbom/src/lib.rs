@@ -7,6 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+pub mod document;
+pub mod image;
 pub mod inventory;
 pub mod purl;
 pub mod readers;

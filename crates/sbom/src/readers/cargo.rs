@@ -1,5 +1,6 @@
-//! `Cargo.lock` (format versions 1 to 4; v1's `[metadata]` checksums are not read). Every version
-//! of a crate is a component; `checksum` is the SHA-256 of the `.crate`. The root is the
+//! `Cargo.lock` (format versions 1 to 4). Every version of a crate is a component; `checksum` (v1:
+//! the `[metadata]` table's `"checksum <name> <version> (<source>)"` keys) is the SHA-256 of the
+//! `.crate`. The root is the
 //! `[package]` of the `Cargo.toml` next to the lockfile; a virtual workspace gets a root named after
 //! its directory that depends on every member. Direct: the workspace members and what they ask for;
 //! `Cargo.lock` does not say which dependencies are dev-only, so `dev` stays false.
@@ -14,6 +15,9 @@ use crate::{Component, Ecosystem, Hash, HashAlg, InputError, Lockfile, Scope};
 struct Lock {
     #[serde(default)]
     package: Vec<Package>,
+    /// v1 only: `"checksum <name> <version> (<source>)" = "<sha256>"`.
+    #[serde(default)]
+    metadata: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -66,7 +70,11 @@ pub fn parse(
     let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, p) in lock.package.iter().enumerate() {
         let mut c = Component::new(Ecosystem::Cargo, &p.name, &p.version, file);
-        if let Some(sum) = &p.checksum {
+        let v1_sum = p.source.as_ref().and_then(|src| {
+            let key = format!("checksum {} {} ({src})", p.name, p.version);
+            lock.metadata.get(&key).and_then(toml::Value::as_str)
+        });
+        if let Some(sum) = p.checksum.as_deref().or(v1_sum) {
             if sum.len() == 64 && sum.bytes().all(|b| b.is_ascii_hexdigit()) {
                 c.hashes.insert(Hash {
                     alg: HashAlg::Sha256,
@@ -207,6 +215,33 @@ checksum = "cd0000000000000000000000000000000000000000000000000000000000000e"
                 "pkg:cargo/helper@0.2.0".to_string(),
                 "pkg:cargo/syn@2.0.1".to_string()
             ])
+        );
+    }
+
+    #[test]
+    fn v1_checksums_come_from_metadata() {
+        let v1 = r#"
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = ["itoa 1.0.9 (registry+https://github.com/rust-lang/crates.io-index)"]
+
+[[package]]
+name = "itoa"
+version = "1.0.9"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[metadata]
+"checksum itoa 1.0.9 (registry+https://github.com/rust-lang/crates.io-index)" = "af150ab688ff2122fcef229be89cb50dd66af9e01a4ff320cc137eecc9bacc38"
+"#;
+        let l = parse("Cargo.lock", v1, Some("[package]\nname = \"app\"\n"), "d").expect("parses");
+        let itoa = &l.components[0];
+        assert_eq!(itoa.purl, "pkg:cargo/itoa@1.0.9");
+        assert_eq!(itoa.scope, Scope::Direct);
+        assert!(
+            itoa.hashes.iter().any(|h| h.hex.starts_with("af150ab6")),
+            "{:?}",
+            itoa.hashes
         );
     }
 

@@ -11,10 +11,44 @@ use std::path::{Path, PathBuf};
 use crate::{InputError, Lockfile};
 
 pub mod cargo;
+pub mod composer_lock;
+pub mod gemfile_lock;
+pub mod gomod;
+pub mod gradle;
+pub mod maven;
+pub mod mix_lock;
 pub mod npm;
+pub mod nuget;
+pub mod pipfile;
+pub mod pnpm;
+pub mod poetry;
+pub mod pubspec_lock;
+pub mod python;
+pub mod requirements;
+pub mod swift;
+pub mod uv;
+pub mod yarn;
 
 /// Every reader, tried in order; the first whose `matches` accepts a file name reads it.
-pub const READERS: &[Reader] = &[cargo::READER, npm::READER];
+pub const READERS: &[Reader] = &[
+    cargo::READER,
+    npm::READER,
+    yarn::READER,
+    pnpm::READER,
+    gomod::READER,
+    gemfile_lock::READER,
+    composer_lock::READER,
+    pubspec_lock::READER,
+    mix_lock::READER,
+    nuget::READER,
+    gradle::READER,
+    maven::READER,
+    swift::READER,
+    requirements::READER,
+    poetry::READER,
+    uv::READER,
+    pipfile::READER,
+];
 
 /// Manifests and the lockfiles that complete them. A manifest with none of its lockfiles in its
 /// own directory or any directory above it (up to the inventoried root: workspaces keep one

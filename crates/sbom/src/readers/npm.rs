@@ -273,7 +273,7 @@ fn resolve_path(packages: &BTreeMap<String, Entry>, from: &str, dep: &str) -> Op
 }
 
 /// Subresource Integrity (`sha512-<base64> sha1-<base64>`) to hex digests.
-fn integrity(sri: &str) -> Vec<Hash> {
+pub(crate) fn integrity(sri: &str) -> Vec<Hash> {
     sri.split_whitespace()
         .filter_map(|item| {
             let (alg, b64) = item.split_once('-')?;

@@ -174,7 +174,12 @@ fn component<'a>(c: &'a Component, is_root: bool) -> CdxComponent<'a> {
         licenses
     };
     CdxComponent {
-        ty: if is_root { "application" } else { "library" },
+        // An image root (`pkg:oci/...`, `chainproof sbom --image`) is a container.
+        ty: match (is_root, c.purl.starts_with("pkg:oci/")) {
+            (true, true) => "container",
+            (true, false) => "application",
+            (false, _) => "library",
+        },
         bom_ref: c.bom_ref(),
         group,
         name,

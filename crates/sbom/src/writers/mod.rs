@@ -5,17 +5,19 @@
 use sha2::{Digest, Sha256};
 
 pub mod cyclonedx;
+pub mod cyclonedx_xml;
 pub mod spdx;
 
 /// An output format of `chainproof sbom`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     CycloneDxJson,
+    CycloneDxXml,
     SpdxJson,
 }
 
 impl Format {
-    pub const NAMES: &'static [&'static str] = &["cyclonedx-json", "spdx-json"];
+    pub const NAMES: &'static [&'static str] = &["cyclonedx-json", "cyclonedx-xml", "spdx-json"];
 }
 
 impl std::str::FromStr for Format {
@@ -23,6 +25,7 @@ impl std::str::FromStr for Format {
     fn from_str(s: &str) -> Result<Self, String> {
         match s {
             "cyclonedx-json" => Ok(Format::CycloneDxJson),
+            "cyclonedx-xml" => Ok(Format::CycloneDxXml),
             "spdx-json" => Ok(Format::SpdxJson),
             _ => Err(format!(
                 "unknown SBOM format `{s}` (expected one of: {})",
@@ -39,11 +42,12 @@ pub struct Tool<'a> {
     pub version: &'a str,
 }
 
-/// Write `sbom` in `format`, pretty-printed JSON ending in a newline. `created` (seconds since the
-/// Unix epoch) is the SPDX creation time; CycloneDX output carries no timestamp.
+/// Write `sbom` in `format`, pretty-printed JSON or indented XML ending in a newline. `created`
+/// (seconds since the Unix epoch) is the SPDX creation time; CycloneDX output carries no timestamp.
 pub fn write(format: Format, sbom: &crate::Sbom, tool: &Tool<'_>, created: u64) -> String {
     match format {
         Format::CycloneDxJson => cyclonedx::to_string(sbom, tool),
+        Format::CycloneDxXml => cyclonedx_xml::to_string(sbom, tool),
         Format::SpdxJson => spdx::to_string(sbom, tool, created),
     }
 }

@@ -145,7 +145,11 @@ fn package<'a>(c: &'a Component, is_root: bool) -> Package<'a> {
             reference_type: "purl",
             reference_locator: &c.purl,
         }],
-        primary_package_purpose: if is_root { "APPLICATION" } else { "LIBRARY" },
+        primary_package_purpose: match (is_root, c.purl.starts_with("pkg:oci/")) {
+            (true, true) => "CONTAINER",
+            (true, false) => "APPLICATION",
+            (false, _) => "LIBRARY",
+        },
     }
 }
 
