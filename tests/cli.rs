@@ -433,6 +433,183 @@ fn check_runs_lint_and_says_what_it_skipped() {
     );
 }
 
+/// A repository for `check` with an SBOM: a clean workflow, an npm lockfile (npm 11, 3 packages),
+/// a corrupt Cargo.lock and a Gemfile without a lockfile.
+fn sbom_check_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    fs::create_dir_all(p.join(".github/workflows")).expect("mkdir");
+    fs::copy(root().join(GOOD), p.join(".github/workflows/ci.yml")).expect("copy");
+    fs::create_dir_all(p.join("web")).expect("mkdir");
+    for f in ["package.json", "package-lock.json"] {
+        fs::copy(
+            fixtures().join("plugins/sbom-repo").join(f),
+            p.join("web").join(f),
+        )
+        .expect("copy");
+    }
+    fs::create_dir_all(p.join("broken")).expect("mkdir");
+    fs::copy(
+        fixtures().join("sbom/mixed/broken/Cargo.lock"),
+        p.join("broken/Cargo.lock"),
+    )
+    .expect("copy");
+    fs::create_dir_all(p.join("api")).expect("mkdir");
+    fs::write(
+        p.join("api/Gemfile"),
+        "source \"https://rubygems.org\"\ngem \"rake\"\n",
+    )
+    .expect("write");
+    dir
+}
+
+#[test]
+fn check_includes_the_sbom_and_reports_what_it_could_not_inventory() {
+    let repo = sbom_check_repo();
+    let out = chainproof(repo.path())
+        .args(["check", ".", "-f", "json"])
+        .output()
+        .expect("run");
+    let r = json_of(&out.stdout);
+    // The corrupt lockfile is an input error, as an unreadable workflow is: exit code 2.
+    assert_eq!(out.status.code(), Some(2), "{r:#}");
+    let schema: Value = serde_json::from_str(
+        &fs::read_to_string(root().join("schemas/report.json")).expect("schema"),
+    )
+    .expect("json");
+    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    let invalid: Vec<String> = validator.iter_errors(&r).map(|e| e.to_string()).collect();
+    assert!(invalid.is_empty(), "{invalid:#?}");
+    assert_eq!(
+        r["summary"],
+        serde_json::json!([{
+            "what": "sbom",
+            "text": "3 component(s) (npm 3) from 1 lockfile(s); 1 lockfile(s) could not be read"
+        }]),
+        "{r:#}"
+    );
+    let errors = r["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{r:#}");
+    assert_eq!(errors[0]["file"], "broken/Cargo.lock");
+    assert!(errors[0]["line"].as_u64().is_some_and(|l| l > 0), "{r:#}");
+    let skipped: Vec<(&str, &str)> = r["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .map(|s| {
+            (
+                s["what"].as_str().unwrap_or_default(),
+                s["reason"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert!(
+        skipped.contains(&(
+            "sbom",
+            "api/Gemfile has no lockfile; its dependencies were not inventoried"
+        )),
+        "{skipped:?}"
+    );
+    assert_eq!(
+        skipped.iter().filter(|(w, _)| *w == "sbom").count(),
+        1,
+        "the SBOM ran: only the unlocked manifest is skipped: {skipped:?}"
+    );
+    // Lint ran too.
+    assert_eq!(r["files"], serde_json::json!([".github/workflows/ci.yml"]));
+
+    // The text report shows the summary; paths are shown as lint shows them (from the working
+    // directory).
+    let parent = repo.path().parent().expect("parent");
+    let name = repo
+        .path()
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("name");
+    let out = chainproof(parent)
+        .args(["check", name, "--no-color"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        format!("error: {name}/broken/Cargo.lock:"),
+        "sbom: 3 component(s) (npm 3) from 1 lockfile(s); 1 lockfile(s) could not be read".into(),
+        format!(
+            "skipped: sbom ({name}/api/Gemfile has no lockfile; its dependencies were not inventoried)"
+        ),
+    ] {
+        assert!(text.contains(&line), "{line}:\n{text}");
+    }
+}
+
+#[test]
+fn check_counts_sbom_components_by_ecosystem() {
+    let repo = sbom_check_repo();
+    fs::remove_dir_all(repo.path().join("broken")).expect("rm");
+    fs::remove_dir_all(repo.path().join("api")).expect("rm");
+    fs::create_dir_all(repo.path().join("core")).expect("mkdir");
+    for f in ["Cargo.lock", "Cargo.toml"] {
+        fs::copy(
+            fixtures().join("sbom/cargo").join(f),
+            repo.path().join("core").join(f),
+        )
+        .expect("copy");
+    }
+    // The cargo fixture's packages (its expected purls, without the root).
+    let cargo = fs::read_to_string(fixtures().join("sbom/cargo/expected.purls"))
+        .expect("read")
+        .lines()
+        .filter(|l| l.starts_with("pkg:cargo/") && !l.ends_with("(root)"))
+        .count();
+    let out = chainproof(repo.path())
+        .args(["check", ".", "-f", "json"])
+        .output()
+        .expect("run");
+    let r = json_of(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{r:#}");
+    assert_eq!(r["errors"], serde_json::json!([]));
+    // Two lockfiles: each project's root is a component under the synthetic root.
+    assert_eq!(
+        r["summary"][0]["text"],
+        format!(
+            "{} component(s) (cargo {}, npm 4) from 2 lockfile(s)",
+            cargo + 1 + 4,
+            cargo + 1
+        ),
+        "{r:#}"
+    );
+    assert!(
+        !r["skipped"]
+            .as_array()
+            .expect("skipped")
+            .iter()
+            .any(|s| s["what"] == "sbom"),
+        "{r:#}"
+    );
+}
+
+/// This repository's own `chainproof check` is clean (its chainproof.yml excludes the fixtures).
+#[test]
+fn check_of_this_repository_is_clean() {
+    let out = chainproof(&root())
+        .args(["check", ".", "-f", "json"])
+        .output()
+        .expect("run");
+    let r = json_of(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{r:#}");
+    assert_eq!(r["errors"], serde_json::json!([]), "{r:#}");
+    let sbom = r["summary"]
+        .as_array()
+        .expect("summary")
+        .iter()
+        .find(|s| s["what"] == "sbom")
+        .and_then(|s| s["text"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(sbom.contains("cargo "), "{r:#}");
+}
+
 #[test]
 fn fix_inserts_missing_permissions() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -31,6 +31,13 @@ const WRAPPER_ONLY: &[(&str, &str)] = &[
     ("gitlab-components/lint", "stage"),
     ("gitlab-components/lint", "version"),
     ("gitlab-components/lint", "image"),
+    ("actions/sbom", "upload-artifact"),
+    ("actions/sbom", "artifact-name"),
+    ("actions/sbom", "version"),
+    ("actions/sbom", "profile"),
+    ("gitlab-components/sbom", "stage"),
+    ("gitlab-components/sbom", "version"),
+    ("gitlab-components/sbom", "image"),
 ];
 
 /// jactionlint's strictest profile. `self-repository` asks for `uses: $/path` instead of `./path`: that
@@ -83,6 +90,7 @@ fn hermetic(cmd: &mut Command, extra_path: &[&Path]) {
             "CHAINPROOF_",
             "SETUP_",
             "LINT_",
+            "SBOM_",
         ];
         if k == "CI" || k == "NO_COLOR" || leaks.iter().any(|p| k.starts_with(p)) {
             cmd.env_remove(&k);
@@ -635,26 +643,39 @@ fn gitlab_schema_accepts_the_rendered_component_and_our_linter_finds_nothing_in_
         (
             "the component project's own .gitlab-ci.yml".to_owned(),
             read("gitlab-components/.gitlab-ci.yml"),
-            "CHAINPROOF_LINT_FAIL_ON: info",
+            "CHAINPROOF_LINT_FAIL_ON: info".to_owned(),
         ),
         (
             "the fixture consumer".to_owned(),
             consumer_gitlab_ci("high", None),
-            "CHAINPROOF_LINT_PATHS: vulnerable/issue-greeter.yml",
+            "CHAINPROOF_LINT_PATHS: vulnerable/issue-greeter.yml".to_owned(),
         ),
     ];
-    for (n, block) in yaml_blocks(&read("gitlab-components/README.md"))
+    for (n, mut block) in yaml_blocks(&read("gitlab-components/README.md"))
         .into_iter()
         .enumerate()
     {
-        let block = block.replace(
-            "$CI_SERVER_FQDN/<group>/<component project>/lint@<full commit SHA>",
-            "$CI_SERVER_FQDN/$CI_PROJECT_PATH/lint@$CI_COMMIT_SHA",
-        );
+        let mut job = String::from("chainproof-lint:");
+        for template in component_templates() {
+            let name = Path::new(&template)
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            let placeholder =
+                format!("$CI_SERVER_FQDN/<group>/<component project>/{name}@<full commit SHA>");
+            if block.contains(&placeholder) {
+                job = format!("chainproof-{name}:");
+                block = block.replace(
+                    &placeholder,
+                    &format!("$CI_SERVER_FQDN/$CI_PROJECT_PATH/{name}@$CI_COMMIT_SHA"),
+                );
+            }
+        }
         cases.push((
             format!("usage block {} of gitlab-components/README.md", n + 1),
             block,
-            "chainproof-lint:",
+            job,
         ));
     }
     assert!(
@@ -668,8 +689,8 @@ fn gitlab_schema_accepts_the_rendered_component_and_our_linter_finds_nothing_in_
         let repo = component_repo(&gitlab_ci);
         let preview = assert_ok(gitlab_ci_local(repo.path(), &bin).arg("--preview"), &what).stdout;
         assert!(
-            preview.contains("chainproof-lint:")
-                && preview.contains(interpolated)
+            preview.contains("chainproof-")
+                && preview.contains(&interpolated)
                 && !preview.contains("$[["),
             "{what}: the component was not included and interpolated:\n{preview}"
         );
@@ -1423,5 +1444,307 @@ fn readme_input_tables_are_current() {
                 "{rel}: the input table is stale: run `UPDATE_GENERATED=1 cargo test --test cli plugins::` and commit it"
             );
         }
+    }
+}
+
+// --- the sbom action and component ---------------------------------------------------------------
+
+/// What `tests/fixtures/plugins/sbom-repo/package-lock.json` (made by npm 11.19.1 with
+/// `npm install --package-lock-only`) holds: debug 4.3.4 with its own nested ms 2.1.2, and ms 2.1.3
+/// as a dev dependency of the root.
+const SBOM_FIXTURE_ROOT: &str = "pkg:npm/sbom-plugin-fixture@1.0.0";
+const SBOM_FIXTURE_PURLS: &[&str] = &[
+    "pkg:npm/debug@4.3.4",
+    "pkg:npm/ms@2.1.2",
+    "pkg:npm/ms@2.1.3",
+];
+
+/// The purls of a CycloneDX document's components, sorted.
+fn cyclonedx_purls(doc: &Value) -> Vec<String> {
+    let mut purls: Vec<String> = doc["components"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no components: {doc}"))
+        .iter()
+        .filter_map(|c| c["purl"].as_str().map(str::to_owned))
+        .collect();
+    purls.sort();
+    purls
+}
+
+#[test]
+fn jactionlint_accepts_the_sbom_action_and_its_act_workflow() {
+    assert_ok(
+        tool("jactionlint")
+            .current_dir(root())
+            .args(JACTIONLINT)
+            .arg("actions/sbom/action.yml"),
+        "jactionlint on actions/sbom",
+    );
+    // The fixture workflow, in a repository where `./actions/sbom` resolves to ours.
+    let r = sbom_act_repo();
+    assert_ok(
+        tool("jactionlint")
+            .current_dir(r.repo.path())
+            .args(JACTIONLINT)
+            .arg(".github/workflows/sbom.yml"),
+        "jactionlint on the sbom act workflow",
+    );
+}
+
+#[test]
+fn chainproof_finds_nothing_in_the_sbom_plugins() {
+    let files = [
+        "actions/sbom/action.yml",
+        "gitlab-components/templates/sbom.yml",
+    ];
+    let out = chainproof(&root())
+        .arg("lint")
+        .args(files)
+        .args(["--format", "json", "--fail-on", "info"])
+        .output()
+        .expect("run");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["findings"], Value::Array(Vec::new()), "{report:#}");
+    assert_eq!(report["errors"], Value::Array(Vec::new()), "{report:#}");
+    let linted: Vec<&str> = report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(linted, files, "both files were linted");
+}
+
+/// The sbom fixture repository for act, laid out like [`act_repo`]'s.
+fn sbom_act_repo() -> ActRepo {
+    let repo = tempfile::tempdir().expect("tempdir");
+    copy_dir(&fixtures().join("plugins/sbom-repo"), repo.path());
+    symlink(root().join("actions"), repo.path().join("actions")).expect("symlink");
+    git_commit_all(repo.path());
+    let remote = tempfile::tempdir().expect("tempdir");
+    symlink(root().join("actions"), remote.path().join("actions")).expect("symlink");
+    ActRepo {
+        repo,
+        remote,
+        cache: tempfile::tempdir().expect("tempdir"),
+    }
+}
+
+fn act_sbom(r: &ActRepo, strict: bool) -> Run {
+    let upload = pinned_uses("actions/sbom/action.yml", "actions/upload-artifact");
+    let stub = fixtures().join("plugins/upload-artifact-stub");
+    run(tool("act")
+        .current_dir(r.repo.path())
+        .args(["workflow_dispatch", "-W", ".github/workflows/sbom.yml"])
+        .args(["-P", "ubuntu-24.04=-self-hosted"])
+        .args(["--input", &format!("strict={strict}")])
+        .args([
+            "--env",
+            &format!("CARGO_TARGET_DIR={}", target_dir().display()),
+        ])
+        .args([
+            "--local-repository",
+            &format!("{upload}={}", stub.display()),
+        ])
+        .args([
+            "--local-repository",
+            &format!(
+                "chainproof/chainproof@{FAKE_SHA}={}",
+                r.remote.path().display()
+            ),
+        ])
+        .arg("--action-cache-path")
+        .arg(r.cache.path())
+        .args(["--container-daemon-socket", "-"]))
+}
+
+/// The text after `label` on every line of act's log that has it, sorted.
+fn values_after(log: &str, label: &str) -> Vec<String> {
+    let mut out: Vec<String> = log
+        .lines()
+        .filter_map(|l| {
+            l.find(label)
+                .map(|at| l[at + label.len()..].trim().to_owned())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn act_runs_the_sbom_action_on_an_npm_lockfile() {
+    let r = sbom_act_repo();
+    let warning = "::warning title=chainproof sbom::tools/Gemfile: manifest without a lockfile; its dependencies are not listed";
+    let mut expected: Vec<String> = SBOM_FIXTURE_PURLS.iter().map(|p| p.to_string()).collect();
+    expected.push(SBOM_FIXTURE_ROOT.to_owned());
+    expected.sort();
+
+    let lenient = act_sbom(&r, false);
+    let log = lenient.text();
+    assert_eq!(lenient.code, Some(0), "strict false must pass:\n{log}");
+    assert_eq!(log.matches("Job succeeded").count(), 2, "{log}");
+    assert!(
+        log.contains("Building chainproof from") && log.contains("profile dev"),
+        "{log}"
+    );
+    // Local: CycloneDX JSON in the default file, uploaded by the pinned upload-artifact.
+    assert_eq!(
+        values_after(&log, "local sbom-file output: "),
+        ["sbom.cdx.json"],
+        "{log}"
+    );
+    for job in ["local", "remote"] {
+        assert_eq!(
+            number_after(&log, &format!("{job} components output: ")),
+            Some(SBOM_FIXTURE_PURLS.len() as u64),
+            "{job}: the components output:\n{log}"
+        );
+        // The root and the components, as the document lists them (CycloneDX for local, SPDX
+        // packages for remote).
+        assert_eq!(
+            values_after(&log, &format!("{job} purl: ")),
+            expected,
+            "{job}: the SBOM's purls:\n{log}"
+        );
+    }
+    assert!(
+        log.contains("upload-artifact stub: sbom.cdx.json, name sbom, if-no-files-found error"),
+        "the upload step:\n{log}"
+    );
+    assert_eq!(
+        log.matches("upload-artifact stub: ").count(),
+        1,
+        "only the local job uploads:\n{log}"
+    );
+    assert_eq!(
+        values_after(&log, "remote sbom-file output: "),
+        ["bom.spdx.json"],
+        "{log}"
+    );
+    assert_eq!(
+        log.matches(warning).count(),
+        2,
+        "the manifest without a lockfile, as an annotation in both jobs:\n{log}"
+    );
+
+    // strict: the manifest without a lockfile fails both jobs, after the SBOM is uploaded.
+    let strict = act_sbom(&r, true);
+    let log = strict.text();
+    assert_ne!(strict.code, Some(0), "strict true must fail:\n{log}");
+    assert_eq!(log.matches("Job failed").count(), 2, "{log}");
+    assert!(
+        log.contains("upload-artifact stub: sbom.cdx.json"),
+        "the upload runs before the failing step:\n{log}"
+    );
+    assert!(
+        !log.contains("local components output: "),
+        "the check step must not run after the failure:\n{log}"
+    );
+}
+
+/// A repository holding our component templates and the sbom fixture, its `.gitlab-ci.yml` using
+/// the sbom component with `strict`, committed.
+fn sbom_component_repo(strict: bool) -> TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(
+        &root().join("gitlab-components/templates"),
+        &dir.path().join("templates"),
+    );
+    copy_dir(&fixtures().join("plugins/sbom-repo"), dir.path());
+    let ci = dir.path().join(".gitlab-ci.yml");
+    let text = fs::read_to_string(&ci).expect("read");
+    assert!(text.contains("strict: false"), "{text}");
+    fs::write(
+        &ci,
+        text.replace("strict: false", &format!("strict: {strict}")),
+    )
+    .expect("write");
+    git_commit_all(dir.path());
+    dir
+}
+
+#[test]
+fn gitlab_ci_local_runs_the_sbom_component_on_an_npm_lockfile() {
+    let bin = chainproof_bin_dir();
+
+    // The rendered job: GitLab's schema accepts it, our linter finds nothing, and it declares the
+    // cyclonedx report under the name GitLab looks for.
+    let repo = sbom_component_repo(false);
+    check_component_inputs(
+        "the sbom fixture consumer",
+        &fs::read_to_string(repo.path().join(".gitlab-ci.yml")).expect("read"),
+    );
+    let preview = assert_ok(
+        gitlab_ci_local(repo.path(), &bin).arg("--preview"),
+        "gitlab-ci-local --preview",
+    )
+    .stdout;
+    for expected in [
+        "chainproof-sbom:",
+        "CHAINPROOF_SBOM_FORMAT: spdx-json",
+        "cyclonedx: gl-sbom-chainproof.cdx.json",
+        "expire_in: 30 days",
+    ] {
+        assert!(preview.contains(expected), "{expected}:\n{preview}");
+    }
+    assert!(!preview.contains("$[["), "{preview}");
+    let out = tempfile::tempdir().expect("tempdir");
+    fs::write(out.path().join(".gitlab-ci.yml"), &preview).expect("write");
+    assert_ok(
+        tool("check-jsonschema")
+            .args(["--builtin-schema", "vendor.gitlab-ci"])
+            .arg(out.path().join(".gitlab-ci.yml")),
+        "check-jsonschema vendor.gitlab-ci on the rendered sbom component",
+    );
+    let lint = chainproof(out.path())
+        .args(["lint", ".gitlab-ci.yml", "--fail-on", "info", "--no-color"])
+        .output()
+        .expect("run");
+    assert!(
+        lint.status.success(),
+        "chainproof reports findings in the rendered sbom component:\n{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+
+    for strict in [false, true] {
+        let repo = sbom_component_repo(strict);
+        let r =
+            run(gitlab_ci_local(repo.path(), &bin)
+                .args(["--force-shell-executor", "chainproof-sbom"]));
+        let log = r.text();
+        if strict {
+            assert_ne!(r.code, Some(0), "strict must fail:\n{log}");
+            assert!(log.contains("FAIL  chainproof-sbom"), "{log}");
+        } else {
+            assert_eq!(r.code, Some(0), "{log}");
+            assert!(log.contains("PASS  chainproof-sbom"), "{log}");
+        }
+        assert!(
+            log.contains("tools/Gemfile: manifest without a lockfile"),
+            "the warning in the job log:\n{log}"
+        );
+        // The report is written (and kept) either way.
+        let report = repo.path().join("gl-sbom-chainproof.cdx.json");
+        let text = fs::read_to_string(&report)
+            .unwrap_or_else(|e| panic!("no cyclonedx report {} ({e}):\n{log}", report.display()));
+        let doc: Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(doc["bomFormat"], "CycloneDX");
+        assert_eq!(doc["specVersion"], "1.6");
+        assert_eq!(doc["metadata"]["component"]["purl"], SBOM_FIXTURE_ROOT);
+        assert_eq!(cyclonedx_purls(&doc), SBOM_FIXTURE_PURLS, "{doc:#}");
+        // format: spdx-json adds the SPDX document beside the report.
+        let spdx = repo.path().join("gl-sbom-chainproof.spdx.json");
+        let spdx: Value = serde_json::from_str(
+            &fs::read_to_string(&spdx)
+                .unwrap_or_else(|e| panic!("no SPDX file {} ({e}):\n{log}", spdx.display())),
+        )
+        .expect("json");
+        assert_eq!(spdx["spdxVersion"], "SPDX-2.3");
+        assert_eq!(
+            spdx["packages"].as_array().map(Vec::len),
+            Some(SBOM_FIXTURE_PURLS.len() + 1),
+            "the root and the components: {spdx:#}"
+        );
     }
 }

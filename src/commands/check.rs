@@ -1,10 +1,15 @@
 //! `chainproof check`: every local capability on one repository, one report. Today that is the
-//! pipeline linter; capabilities that do not exist yet are listed as skipped, never as clean.
+//! pipeline linter and the SBOM inventory (a summary line: components by ecosystem, lockfiles
+//! read); capabilities that do not exist yet are listed as skipped, never as clean.
+
+use std::collections::BTreeMap;
+use std::path::Path;
 
 use anyhow::Result;
-use chainproof_core::Skipped;
+use chainproof_core::{InputError, Report, Skipped, Summary};
 use chainproof_pipeline::lint::discover;
 use chainproof_pipeline::{LintOptions, lint, registry};
+use chainproof_sbom::{Sbom, inventory, readers};
 
 use super::report::{emit, load_config};
 use crate::Outcome;
@@ -16,6 +21,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     }
     let config = load_config(&args.report, &args.path)?;
     let targets = discover(&args.path, &config.exclude);
+    let sbom = inventory::inventory(&args.path, &config.exclude)?;
     let mut result = lint::lint(&targets, &LintOptions { config });
     if targets.is_empty() {
         result.report.skipped.push(Skipped {
@@ -23,11 +29,8 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
             reason: "no GitHub workflow, action.yml or GitLab CI file in the repository".into(),
         });
     }
+    add_sbom(&mut result.report, &args.path, &sbom);
     for (what, reason) in [
-        (
-            "sbom",
-            "not part of check yet; run `chainproof sbom` (Cargo.lock and package-lock.json so far)",
-        ),
         ("scan", "not available in this version of chainproof"),
         ("analyze", "not available in this version of chainproof"),
     ] {
@@ -42,4 +45,75 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         &result.sources,
         &registry::infos(),
     )
+}
+
+/// The SBOM's part of the report: a summary line, its unreadable lockfiles as input errors (exit
+/// code 2, as for unreadable pipeline files), and manifests without a lockfile as skipped.
+fn add_sbom(report: &mut Report, root: &Path, sbom: &Sbom) {
+    if sbom.files.is_empty() && sbom.errors.is_empty() {
+        report.skipped.push(Skipped {
+            what: "sbom".into(),
+            reason: format!(
+                "no lockfile in the repository (looked for {})",
+                readers::formats().join(", ")
+            ),
+        });
+    } else {
+        let mut by_ecosystem: BTreeMap<&str, usize> = BTreeMap::new();
+        for c in sbom.components.values() {
+            *by_ecosystem.entry(c.ecosystem.purl_type()).or_default() += 1;
+        }
+        let counts: Vec<String> = by_ecosystem
+            .iter()
+            .map(|(eco, n)| format!("{eco} {n}"))
+            .collect();
+        report.summary.push(Summary {
+            what: "sbom".into(),
+            text: format!(
+                "{} component(s){} from {} lockfile(s){}",
+                sbom.components.len(),
+                if counts.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", counts.join(", "))
+                },
+                sbom.files.len(),
+                if sbom.errors.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} lockfile(s) could not be read", sbom.errors.len())
+                }
+            ),
+        });
+    }
+    for e in &sbom.errors {
+        report.errors.push(InputError {
+            file: shown(root, &e.file),
+            line: e.line,
+            column: e.column,
+            message: e.message.clone(),
+        });
+    }
+    for m in &sbom.unlocked {
+        report.skipped.push(Skipped {
+            what: "sbom".into(),
+            reason: format!(
+                "{} has no lockfile; its dependencies were not inventoried",
+                shown(root, m)
+            ),
+        });
+    }
+}
+
+/// `rel` (relative to the checked directory) as lint shows files: relative to the working
+/// directory when below it, `/`-separated, without a leading `./`.
+fn shown(root: &Path, rel: &str) -> String {
+    let path = root.join(rel);
+    let cwd = std::env::current_dir().ok();
+    let path = cwd
+        .as_deref()
+        .and_then(|c| path.strip_prefix(c).ok())
+        .unwrap_or(&path);
+    let s = path.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(str::to_owned).unwrap_or(s)
 }

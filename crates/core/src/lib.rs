@@ -12,7 +12,7 @@ pub mod source;
 
 pub use config::Config;
 pub use finding::{Confidence, Edit, Finding, Fix, Location, RuleInfo, Severity};
-pub use report::{InputError, Report, Skipped};
+pub use report::{InputError, Report, Skipped, Summary};
 pub use source::{Pos, SourceFile, SourceMap, Span};
 
 /// Version of the JSON report format (`--format json`); bumped on breaking changes.

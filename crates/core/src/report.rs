@@ -38,6 +38,14 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// What a capability inventoried or measured, in one line (`check` shows the SBOM's components by
+/// ecosystem and the lockfiles read); shown by the text writer and the job summary.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Summary {
+    pub what: String,
+    pub text: String,
+}
+
 /// Everything one run found.
 #[derive(Debug, Default, Serialize, JsonSchema)]
 pub struct Report {
@@ -46,6 +54,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub errors: Vec<InputError>,
     pub skipped: Vec<Skipped>,
+    /// What each capability inventoried or measured (absent when nothing reported one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub summary: Vec<Summary>,
     /// Findings suppressed by inline `# chainproof: ignore[...]` comments or the configuration.
     pub suppressed: usize,
 }
@@ -113,6 +124,7 @@ impl Report {
         self.findings.extend(other.findings);
         self.errors.extend(other.errors);
         self.skipped.extend(other.skipped);
+        self.summary.extend(other.summary);
         self.suppressed += other.suppressed;
     }
 }

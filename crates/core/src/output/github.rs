@@ -110,6 +110,9 @@ pub fn summary(report: &Report) -> String {
             );
         }
     }
+    for sm in &report.summary {
+        let _ = writeln!(s, "\n**{}**: {}", sm.what, sm.text);
+    }
     for sk in &report.skipped {
         let _ = writeln!(s, "\n_skipped_: {} ({})", sk.what, sk.reason);
     }

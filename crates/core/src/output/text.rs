@@ -143,6 +143,9 @@ pub fn write(out: &Output<'_>, w: &mut dyn Write) -> io::Result<()> {
     for e in &out.report.errors {
         writeln!(w, "error: {e}")?;
     }
+    for s in &out.report.summary {
+        writeln!(w, "{}: {}", s.what, s.text)?;
+    }
     for s in &out.report.skipped {
         writeln!(w, "skipped: {} ({})", s.what, s.reason)?;
     }
