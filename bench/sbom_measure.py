@@ -17,6 +17,7 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import time
 
 
@@ -69,6 +70,7 @@ def main() -> int:
     ap.add_argument("--peer-runs", type=int, default=1)
     ap.add_argument("--results", default="bench/results")
     args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)
     os.makedirs(args.results, exist_ok=True)
     env = dict(os.environ, FETCH_LICENSE="false", CDXGEN_NO_BANNER="true", NODE_NO_WARNINGS="1")
     print(f"{os.cpu_count()} CPUs; chainproof {args.runs} runs after a warm-up, cdxgen {args.peer_runs} run(s)")

@@ -113,6 +113,11 @@ pub struct SbomArgs {
     /// SBOM is still written, and lists them).
     #[arg(long)]
     pub strict: bool,
+
+    /// Reproducible output: the timestamp is `SOURCE_DATE_EPOCH` (or 1970-01-01 when unset)
+    /// instead of now, so the same inputs give the same bytes.
+    #[arg(long, global = true)]
+    pub deterministic: bool,
 }
 
 #[derive(Subcommand, Debug)]

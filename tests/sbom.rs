@@ -40,6 +40,7 @@ fn sbom(name: &str, format: &str) -> (String, i32) {
             "--format",
             format,
         ])
+        .arg("--deterministic")
         .env_remove("SOURCE_DATE_EPOCH")
         .output()
         .expect("runs");
@@ -170,6 +171,29 @@ fn output_is_byte_identical_across_runs() {
             assert_eq!(a, b, "{name} {format} differs between runs");
         }
     }
+}
+
+#[test]
+fn timestamps_are_now_unless_deterministic() {
+    let run = |extra: &[&str], epoch: Option<&str>| {
+        let mut cmd = chainproof(&root());
+        cmd.args(["sbom", dir("npm-v2").to_str().expect("utf-8 path")])
+            .args(extra)
+            .env_remove("SOURCE_DATE_EPOCH");
+        if let Some(e) = epoch {
+            cmd.env("SOURCE_DATE_EPOCH", e);
+        }
+        let out = cmd.output().expect("runs");
+        json(&String::from_utf8_lossy(&out.stdout))["metadata"]["timestamp"]
+            .as_str()
+            .expect("timestamp")
+            .to_string()
+    };
+    let now = run(&[], None);
+    assert!(!now.starts_with("1970"), "{now}");
+    assert_eq!(now.len(), "2026-01-01T00:00:00Z".len());
+    assert_eq!(run(&["--deterministic"], None), "1970-01-01T00:00:00Z");
+    assert_eq!(run(&[], Some("86400")), "1970-01-02T00:00:00Z");
 }
 
 #[test]
@@ -455,6 +479,8 @@ fn output_file_and_unknown_format() {
     chainproof(&root())
         .args(["sbom", dir("npm-v2").to_str().expect("utf-8 path"), "-o"])
         .arg(&file)
+        .arg("--deterministic")
+        .env_remove("SOURCE_DATE_EPOCH")
         .assert()
         .success();
     let (stdout, _) = sbom("npm-v2", "cyclonedx-json");
@@ -594,6 +620,7 @@ fn run_sbom(args: &[&std::ffi::OsStr]) -> (String, String, i32) {
     let out = chainproof(&root())
         .arg("sbom")
         .args(args)
+        .arg("--deterministic")
         .env_remove("SOURCE_DATE_EPOCH")
         .output()
         .expect("runs");

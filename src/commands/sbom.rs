@@ -15,7 +15,7 @@ use crate::cli::SbomArgs;
 
 pub fn run(args: SbomArgs) -> Result<Outcome> {
     if let Some(command) = &args.command {
-        return super::sbom_diff::run(command);
+        return super::sbom_diff::run(command, args.deterministic);
     }
     let format: Format = args.format.parse().map_err(anyhow::Error::msg)?;
     let sbom = match &args.image {
@@ -30,11 +30,12 @@ pub fn run(args: SbomArgs) -> Result<Outcome> {
             inventory::inventory(&args.path, &exclude)?
         }
     };
-    let text = writers::write(format, &sbom, &tool(), source_date_epoch());
-    match &args.output {
-        Some(p) => std::fs::write(p, &text).with_context(|| format!("writing {}", p.display()))?,
-        None => std::io::stdout().lock().write_all(text.as_bytes())?,
-    }
+    emit(
+        format,
+        &sbom,
+        created(args.deterministic),
+        args.output.as_deref(),
+    )?;
     if let (Some(image), true) = (&args.image, sbom.files.is_empty() && sbom.errors.is_empty()) {
         eprintln!(
             "warning: no package database, installed package or lockfile found in {}",
@@ -62,6 +63,32 @@ pub fn run(args: SbomArgs) -> Result<Outcome> {
     )
 }
 
+/// Write the document to `output` (a file) or standard output, streaming.
+pub fn emit(
+    format: Format,
+    sbom: &chainproof_sbom::Sbom,
+    created: u64,
+    output: Option<&std::path::Path>,
+) -> Result<()> {
+    match output {
+        Some(p) => {
+            let mut f = std::io::BufWriter::new(
+                std::fs::File::create(p).with_context(|| format!("writing {}", p.display()))?,
+            );
+            writers::write_to(format, sbom, &tool(), created, &mut f)
+                .and_then(|()| f.flush())
+                .with_context(|| format!("writing {}", p.display()))?;
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            writers::write_to(format, sbom, &tool(), created, &mut out)
+                .and_then(|()| out.flush())
+                .context("writing to standard output")?;
+        }
+    }
+    Ok(())
+}
+
 /// This binary, as the SBOM's tool.
 pub fn tool() -> Tool<'static> {
     Tool {
@@ -70,10 +97,17 @@ pub fn tool() -> Tool<'static> {
     }
 }
 
-/// The creation time for reproducible builds: `SOURCE_DATE_EPOCH`, else the Unix epoch.
-pub fn source_date_epoch() -> u64 {
-    std::env::var("SOURCE_DATE_EPOCH")
+/// The document's creation time: `SOURCE_DATE_EPOCH` when set (reproducible builds); otherwise
+/// now, or the Unix epoch with `--deterministic`.
+pub fn created(deterministic: bool) -> u64 {
+    let fixed = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0)
+        .and_then(|s| s.trim().parse().ok());
+    match fixed {
+        Some(t) => t,
+        None if deterministic => 0,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    }
 }

@@ -8,9 +8,11 @@
 //! (`dependency` = direct/transitive, `dev`, `optional`, the rest as properties); `dependencies`
 //! (bom-refs resolved to purls); the metadata properties `chainproof:unreadable` and
 //! `chainproof:manifest-without-lockfile`. SPDX: packages with a `purl` external reference,
-//! checksums, the declared license, `DEPENDS_ON` and `*DEPENDENCY_OF` relationships, the package
-//! the document DESCRIBES as the root; for documents chainproof wrote, also what its `sourceInfo`
-//! and `comment` record. A component without a purl gets `pkg:generic/<name>@<version>`; without a
+//! checksums, the declared license, `DEPENDS_ON` and `*DEPENDENCY_OF` relationships (what is
+//! reached from the root only through `DEV_DEPENDENCY_OF` or `TEST_DEPENDENCY_OF` is dev), the
+//! package the document DESCRIBES as the root, and what that root `CONTAINS` (as Syft and Trivy
+//! write it) as its dependencies; for documents chainproof wrote, also what its `sourceInfo` and
+//! `comment` record. A leading UTF-8 byte order mark is skipped. A component without a purl gets `pkg:generic/<name>@<version>`; without a
 //! dependency property, a component is direct when the root depends on it. A document with no
 //! root gets `pkg:generic/<document name>`, depending on the components nothing else depends on.
 //!
@@ -34,6 +36,8 @@ pub fn read_path(path: &Path, shown: &str) -> Result<Sbom, InputError> {
 
 /// Read a CycloneDX JSON or SPDX JSON document; `file` names it in errors.
 pub fn read(file: &str, text: &str) -> Result<Sbom, InputError> {
+    // Visual Studio and PowerShell write a UTF-8 byte order mark, which JSON does not allow.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let start = text.len() - text.trim_start().len();
     let rest = text.get(start..).unwrap_or("");
     if rest.starts_with('<') {
@@ -249,7 +253,16 @@ fn cyclonedx(file: &str, bom: CdxBom) -> Sbom {
             _ => {}
         }
     }
-    assemble(file, root, read, edges, errors, unlocked)
+    assemble(
+        file,
+        "",
+        root,
+        read,
+        edges,
+        &BTreeSet::new(),
+        errors,
+        unlocked,
+    )
 }
 
 /// Nested components, depth first, parents before children.
@@ -436,8 +449,13 @@ fn spdx(file: &str, doc: SpdxDoc) -> Sbom {
     }
     let mut described: BTreeSet<String> = doc.document_describes.iter().cloned().collect();
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // (from, to) purls of the edges that are dev or test dependencies.
+    let mut dev_edges: BTreeSet<(String, String)> = BTreeSet::new();
+    // (container, contained) SPDX ids: an edge when the container is the described root.
+    let mut contains: Vec<(&String, &String)> = Vec::new();
     for r in &doc.relationships {
-        let (from, to) = match r.relationship_type.as_str() {
+        let kind = r.relationship_type.as_str();
+        let (from, to) = match kind {
             "DESCRIBES" if r.spdx_element_id == "SPDXRef-DOCUMENT" => {
                 described.insert(r.related_spdx_element.clone());
                 continue;
@@ -446,12 +464,35 @@ fn spdx(file: &str, doc: SpdxDoc) -> Sbom {
                 described.insert(r.spdx_element_id.clone());
                 continue;
             }
+            "CONTAINS" => {
+                contains.push((&r.spdx_element_id, &r.related_spdx_element));
+                continue;
+            }
+            "CONTAINED_BY" => {
+                contains.push((&r.related_spdx_element, &r.spdx_element_id));
+                continue;
+            }
             "DEPENDS_ON" => (&r.spdx_element_id, &r.related_spdx_element),
             t if t.ends_with("DEPENDENCY_OF") => (&r.related_spdx_element, &r.spdx_element_id),
             _ => continue,
         };
         if let (Some(f), Some(t)) = (ids.get(from), ids.get(to)) {
             edges.entry(f.clone()).or_default().insert(t.clone());
+            if matches!(kind, "DEV_DEPENDENCY_OF" | "TEST_DEPENDENCY_OF") {
+                dev_edges.insert((f.clone(), t.clone()));
+            }
+        }
+    }
+    // Syft and Trivy say what the described package holds with CONTAINS, not DEPENDS_ON: its
+    // contents are its (direct) dependencies.
+    for (from, to) in contains {
+        if !described.contains(from) {
+            continue;
+        }
+        if let (Some(f), Some(t)) = (ids.get(from), ids.get(to)) {
+            if f != t {
+                edges.entry(f.clone()).or_default().insert(t.clone());
+            }
         }
     }
     let described: Vec<&String> = described.iter().filter(|d| read.contains_key(*d)).collect();
@@ -471,12 +512,13 @@ fn spdx(file: &str, doc: SpdxDoc) -> Sbom {
         (Some(c), true) => chainproof_comment(c),
         _ => (Vec::new(), Vec::new()),
     };
-    let root = root.or_else(|| Some(synthetic_root(&name, file)));
     assemble(
         file,
+        &name,
         root,
         read.into_values().collect(),
         edges,
+        &dev_edges,
         errors,
         unlocked,
     )
@@ -611,18 +653,22 @@ fn ecosystem(ty: &str) -> Ecosystem {
     }
 }
 
-/// One document's graph as an [`Sbom`]: a root (or a synthetic one depending on the components
-/// nothing depends on), scopes from the recorded property or from the root's edges.
+/// One document's graph as an [`Sbom`]: a root (or a synthetic one, named `name` or after the
+/// file, depending on the components nothing depends on), scopes from the recorded property or
+/// from the root's edges. A component reached from the root only through `dev_edges` is dev.
+#[allow(clippy::too_many_arguments)]
 fn assemble(
     file: &str,
+    name: &str,
     root: Option<Component>,
     read: Vec<Read>,
     mut edges: BTreeMap<String, BTreeSet<String>>,
+    dev_edges: &BTreeSet<(String, String)>,
     errors: Vec<InputError>,
     mut unlocked: Vec<String>,
 ) -> Sbom {
     let mut root = root.unwrap_or_else(|| {
-        let root = synthetic_root("", file);
+        let root = synthetic_root(name, file);
         let depended: BTreeSet<&String> = edges.values().flatten().collect();
         let top: BTreeSet<String> = read
             .iter()
@@ -634,10 +680,23 @@ fn assemble(
     });
     root.scope = Scope::Direct;
     let direct = edges.get(&root.purl).cloned().unwrap_or_default();
+    let (all, runtime) = if dev_edges.is_empty() {
+        (BTreeSet::new(), BTreeSet::new())
+    } else {
+        (
+            reachable(&root.purl, &edges, |_, _| true),
+            reachable(&root.purl, &edges, |f, t| {
+                !dev_edges.contains(&(f.to_string(), t.to_string()))
+            }),
+        )
+    };
     let components = read
         .into_iter()
         .map(|r| {
             let mut c = r.component;
+            if all.contains(&c.purl) && !runtime.contains(&c.purl) {
+                c.dev = true;
+            }
             c.scope = r.scope.unwrap_or(if direct.contains(&c.purl) {
                 Scope::Direct
             } else {
@@ -657,6 +716,24 @@ fn assemble(
     unlocked.dedup();
     sbom.unlocked = unlocked;
     sbom
+}
+
+/// The purls reachable from `start` over the edges `follow` accepts.
+fn reachable(
+    start: &str,
+    edges: &BTreeMap<String, BTreeSet<String>>,
+    follow: impl Fn(&str, &str) -> bool,
+) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![start.to_string()];
+    while let Some(from) = todo.pop() {
+        for to in edges.get(&from).into_iter().flatten() {
+            if follow(&from, to) && seen.insert(to.clone()) {
+                todo.push(to.clone());
+            }
+        }
+    }
+    seen
 }
 
 // ---- merge ---------------------------------------------------------------------------------
@@ -981,21 +1058,115 @@ mod tests {
              "externalRefs": [{"referenceCategory": "PACKAGE_MANAGER", "referenceType": "purl",
                                "referenceLocator": "pkg:npm/%40s/x@2.0.0"}],
              "checksums": [{"algorithm": "SHA256", "checksumValue": "FF"}],
-             "licenseDeclared": "NOASSERTION", "sourceInfo": "dev"}
+             "licenseDeclared": "NOASSERTION"},
+            {"SPDXID": "SPDXRef-y", "name": "y", "versionInfo": "1.0.0", "sourceInfo": "dev"},
+            {"SPDXID": "SPDXRef-t", "name": "t", "versionInfo": "3.0.0"},
+            {"SPDXID": "SPDXRef-u", "name": "u", "versionInfo": "4.0.0"},
+            {"SPDXID": "SPDXRef-both", "name": "both", "versionInfo": "5.0.0"}
           ],
           "relationships": [
             {"spdxElementId": "SPDXRef-x", "relationshipType": "DEV_DEPENDENCY_OF",
-             "relatedSpdxElement": "SPDXRef-app"}
+             "relatedSpdxElement": "SPDXRef-app"},
+            {"spdxElementId": "SPDXRef-t", "relationshipType": "TEST_DEPENDENCY_OF",
+             "relatedSpdxElement": "SPDXRef-app"},
+            {"spdxElementId": "SPDXRef-x", "relationshipType": "DEPENDS_ON",
+             "relatedSpdxElement": "SPDXRef-u"},
+            {"spdxElementId": "SPDXRef-x", "relationshipType": "DEPENDS_ON",
+             "relatedSpdxElement": "SPDXRef-both"},
+            {"spdxElementId": "SPDXRef-y", "relationshipType": "DEPENDENCY_OF",
+             "relatedSpdxElement": "SPDXRef-app"},
+            {"spdxElementId": "SPDXRef-y", "relationshipType": "DEPENDS_ON",
+             "relatedSpdxElement": "SPDXRef-both"}
           ]}"#;
         let s = read("doc.spdx.json", text).expect("reads");
         assert_eq!(s.root.purl, "pkg:generic/app@1");
         let x = &s.components["pkg:npm/%40s/x@2.0.0"];
         assert_eq!(x.name, "x");
         assert_eq!(x.scope, Scope::Direct);
+        // DEV_DEPENDENCY_OF and TEST_DEPENDENCY_OF make dev, and so does being reached only
+        // through them.
+        assert!(x.dev);
+        assert!(s.components["pkg:generic/t@3.0.0"].dev);
+        assert!(s.components["pkg:generic/u@4.0.0"].dev);
+        assert_eq!(s.components["pkg:generic/u@4.0.0"].scope, Scope::Transitive);
+        // Reached through a runtime dependency too: not dev.
+        assert!(!s.components["pkg:generic/both@5.0.0"].dev);
         // Not written by chainproof: sourceInfo is not interpreted.
-        assert!(!x.dev);
+        assert!(!s.components["pkg:generic/y@1.0.0"].dev);
         assert!(x.licenses.is_empty());
         assert_eq!(x.hashes.iter().next().map(|h| h.hex.as_str()), Some("ff"));
+    }
+
+    #[test]
+    fn foreign_spdx_root_contains_its_packages() {
+        // As Syft writes it: the document describes the scanned directory, which CONTAINS the
+        // packages; packages depend on each other.
+        let text = r#"{"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "name": "dir",
+          "packages": [
+            {"SPDXID": "SPDXRef-DocumentRoot-Directory-.", "name": ".", "versionInfo": ""},
+            {"SPDXID": "SPDXRef-Package-npm-a", "name": "a", "versionInfo": "1.0.0",
+             "externalRefs": [{"referenceType": "purl", "referenceLocator": "pkg:npm/a@1.0.0"}]},
+            {"SPDXID": "SPDXRef-Package-npm-b", "name": "b", "versionInfo": "2.0.0",
+             "externalRefs": [{"referenceType": "purl", "referenceLocator": "pkg:npm/b@2.0.0"}]},
+            {"SPDXID": "SPDXRef-Package-npm-c", "name": "c", "versionInfo": "3.0.0",
+             "externalRefs": [{"referenceType": "purl", "referenceLocator": "pkg:npm/c@3.0.0"}]}
+          ],
+          "relationships": [
+            {"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES",
+             "relatedSpdxElement": "SPDXRef-DocumentRoot-Directory-."},
+            {"spdxElementId": "SPDXRef-DocumentRoot-Directory-.", "relationshipType": "CONTAINS",
+             "relatedSpdxElement": "SPDXRef-Package-npm-a"},
+            {"spdxElementId": "SPDXRef-Package-npm-b", "relationshipType": "CONTAINED_BY",
+             "relatedSpdxElement": "SPDXRef-DocumentRoot-Directory-."},
+            {"spdxElementId": "SPDXRef-Package-npm-a", "relationshipType": "DEPENDS_ON",
+             "relatedSpdxElement": "SPDXRef-Package-npm-c"},
+            {"spdxElementId": "SPDXRef-Package-npm-a", "relationshipType": "CONTAINS",
+             "relatedSpdxElement": "SPDXRef-Package-npm-b"}
+          ]}"#;
+        let s = read("syft.spdx.json", text).expect("reads");
+        assert_eq!(s.root.purl, "pkg:generic/.");
+        assert_eq!(
+            s.edges["pkg:generic/."],
+            BTreeSet::from(["pkg:npm/a@1.0.0".to_string(), "pkg:npm/b@2.0.0".to_string()])
+        );
+        assert_eq!(s.components["pkg:npm/a@1.0.0"].scope, Scope::Direct);
+        assert_eq!(s.components["pkg:npm/b@2.0.0"].scope, Scope::Direct);
+        assert_eq!(s.components["pkg:npm/c@3.0.0"].scope, Scope::Transitive);
+        // Only the described root's CONTAINS are edges.
+        assert_eq!(
+            s.edges["pkg:npm/a@1.0.0"],
+            BTreeSet::from(["pkg:npm/c@3.0.0".to_string()])
+        );
+    }
+
+    #[test]
+    fn spdx_without_a_described_package_gets_a_named_root() {
+        let text = r#"{"spdxVersion": "SPDX-2.3", "name": "loose",
+          "packages": [
+            {"SPDXID": "SPDXRef-a", "name": "a", "versionInfo": "1"},
+            {"SPDXID": "SPDXRef-b", "name": "b", "versionInfo": "2"}
+          ],
+          "relationships": [
+            {"spdxElementId": "SPDXRef-a", "relationshipType": "DEPENDS_ON",
+             "relatedSpdxElement": "SPDXRef-b"}
+          ]}"#;
+        let s = read("loose.spdx.json", text).expect("reads");
+        assert_eq!(s.root.purl, "pkg:generic/loose");
+        assert_eq!(
+            s.edges["pkg:generic/loose"],
+            BTreeSet::from(["pkg:generic/a@1".to_string()])
+        );
+        assert_eq!(s.components["pkg:generic/a@1"].scope, Scope::Direct);
+    }
+
+    #[test]
+    fn a_utf8_byte_order_mark_is_skipped() {
+        let text = "\u{feff}{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.6\",
+          \"components\": [{\"name\": \"x\", \"version\": \"1\", \"purl\": \"pkg:npm/x@1\"}]}";
+        let s = read("vs.cdx.json", text).expect("reads despite the BOM");
+        assert!(s.components.contains_key("pkg:npm/x@1"));
+        let spdx = "\u{feff}{\"spdxVersion\": \"SPDX-2.3\", \"name\": \"d\", \"packages\": []}";
+        assert!(read("ps.spdx.json", spdx).is_ok());
     }
 
     #[test]

@@ -304,10 +304,11 @@ impl Sbom {
         }
         // Drop edges to or from refs that are not in the document (a lockfile naming a package it
         // does not list): a dangling ref would make the document invalid.
+        // Self-edges (a project naming itself) carry nothing.
         let known = |r: &str| r == root.purl || components.contains_key(r);
         edges.retain(|k, _| known(k));
-        for to in edges.values_mut() {
-            to.retain(|r| known(r));
+        for (from, to) in edges.iter_mut() {
+            to.retain(|r| r != from && known(r));
         }
         Sbom {
             root,

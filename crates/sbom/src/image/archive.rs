@@ -179,9 +179,11 @@ impl Store {
         Ok(bytes)
     }
 
+    /// A JSON document; a leading UTF-8 byte order mark (which serde_json rejects) is skipped.
     pub fn read_json(&self, name: &str, digest: Option<&Digested>) -> Result<Value, String> {
         let bytes = self.read_small(name, digest)?;
-        serde_json::from_slice(&bytes).map_err(|e| format!("`{name}` is not valid JSON: {e}"))
+        let json = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&bytes);
+        serde_json::from_slice(json).map_err(|e| format!("`{name}` is not valid JSON: {e}"))
     }
 }
 
@@ -493,9 +495,10 @@ fn platform(d: &Value) -> (String, String) {
     )
 }
 
-/// Pick one image manifest from an index: skip attestations (`unknown/unknown`); one left, or the
-/// `linux/amd64` one.
-fn choose<'a>(index: &'a Value, where_: &str) -> Result<&'a Value, String> {
+/// Pick one image manifest from an index: skip attestations (`unknown/unknown`) and, when some
+/// manifests are in the store, those that are not (`docker save` from a containerd store writes
+/// the whole index but only the local platform's blobs); one left, or the `linux/amd64` one.
+fn choose<'a>(store: &Store, index: &'a Value, where_: &str) -> Result<&'a Value, String> {
     let all: Vec<&Value> = index["manifests"]
         .as_array()
         .map(|a| a.iter().collect())
@@ -509,6 +512,17 @@ fn choose<'a>(index: &'a Value, where_: &str) -> Result<&'a Value, String> {
                 && d["annotations"]["vnd.docker.reference.type"] != "attestation-manifest"
         })
         .collect();
+    let present = |d: &&Value| {
+        d["digest"]
+            .as_str()
+            .and_then(Digested::parse)
+            .is_some_and(|g| store.exists(&g.blob_path()))
+    };
+    let candidates = if candidates.iter().any(present) {
+        candidates.into_iter().filter(present).collect()
+    } else {
+        candidates
+    };
     match candidates.as_slice() {
         [] => Err(format!("{where_} lists no image manifest")),
         [one] => Ok(one),
@@ -545,7 +559,7 @@ fn oci(store: &Store) -> Result<Image, String> {
     let mut index = top;
     let mut where_ = "index.json".to_string();
     for _ in 0..MAX_DEPTH {
-        let desc = choose(&index, &where_)?.clone();
+        let desc = choose(store, &index, &where_)?.clone();
         for key in [
             "io.containerd.image.name",
             "org.opencontainers.image.ref.name",

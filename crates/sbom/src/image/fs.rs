@@ -2,9 +2,15 @@
 //! and applied with their whiteouts (`.wh.<name>` deletes `<name>` from the layers below,
 //! `.wh..wh..opq` empties a directory of what the layers below put there); only the paths that
 //! matter are kept, with their contents (or, for executables, what searching them found).
+//!
+//! A hard link shares its target's contents (no copy). A hard link at a kept path whose target
+//! was not kept (uv and pnpm install through hard links into their caches, which are not kept)
+//! waits for a second pass over the same layer ([`Fs::resolve_links`]: tar requires the target
+//! to be in the same archive); one that still cannot be read is a [`Node::Unread`] error.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
+use std::sync::Arc;
 
 use super::archive::normalise;
 use super::gobuild::{self, Scan};
@@ -16,8 +22,6 @@ pub const MAX_KEPT_FILE: u64 = 64 * 1024 * 1024;
 pub const MAX_KEPT_TOTAL: u64 = 1024 * 1024 * 1024;
 /// Entries in all layers together.
 pub const MAX_ENTRIES: u64 = 5_000_000;
-/// Executables larger than this are not searched for Go build information.
-pub const MAX_EXECUTABLE: u64 = 256 * 1024 * 1024;
 /// Symbolic links followed when resolving one path (the kernel's limit is 40).
 pub const MAX_LINK_HOPS: usize = 40;
 
@@ -38,8 +42,8 @@ pub enum Kind {
 /// What is kept of one path.
 #[derive(Debug, Clone)]
 pub enum Node {
-    /// The contents of a file to parse.
-    File(Kind, Vec<u8>),
+    /// The contents of a file to parse (shared by the hard links to it).
+    File(Kind, Arc<[u8]>),
     /// A file over [`MAX_KEPT_FILE`] (its size): reported, not read.
     TooLarge(Kind, u64),
     /// A file whose contents are not needed (an rpm database).
@@ -48,12 +52,25 @@ pub enum Node {
     Go(Scan),
     /// A symbolic link at a kept path: its target, normalised from the image root.
     Symlink(String),
+    /// A kept path that could not be read (why): reported, never skipped.
+    Unread(Kind, String),
+}
+
+/// A hard link at a kept path whose target was not kept: the target's contents are fetched by a
+/// second pass over the layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingLink {
+    pub target: String,
+    pub kind: Kind,
 }
 
 /// The kept paths (relative to the image root, no leading `/`).
 #[derive(Debug, Default)]
 pub struct Fs {
     pub nodes: BTreeMap<String, Node>,
+    /// Hard links of the last layer applied waiting for [`Fs::resolve_links`] (link path ->
+    /// target).
+    pub pending: BTreeMap<String, PendingLink>,
     entries: u64,
     kept: u64,
 }
@@ -134,12 +151,20 @@ struct Changes {
     replaced: Vec<(String, bool)>,
     /// Kept nodes, later entries of the same path winning.
     added: BTreeMap<String, Node>,
+    /// Hard links whose target was not kept (link path -> target).
+    links: BTreeMap<String, PendingLink>,
+    /// Executables of this layer searched and found not to be Go programs: a hard link to one
+    /// needs no second look.
+    not_go: BTreeSet<String>,
 }
 
 impl Fs {
     /// Apply one layer (an uncompressed tar stream). Errors describe the problem; the caller
-    /// names the layer.
+    /// names the layer. When [`Fs::pending`] is not empty afterwards, the caller streams the same
+    /// layer again through [`Fs::resolve_links`].
     pub fn apply(&mut self, layer: impl Read) -> Result<(), String> {
+        // Links of an earlier layer nobody resolved are not read (fail closed).
+        self.unresolved("the image was not read a second time");
         let mut archive = tar::Archive::new(layer);
         let mut ch = Changes::default();
         let entries = archive
@@ -179,6 +204,9 @@ impl Fs {
             }
             let kind = entry.header().entry_type();
             ch.replaced.push((path.clone(), kind.is_dir()));
+            // A later entry at the same path replaces an earlier one of this layer.
+            ch.added.remove(&path);
+            ch.links.remove(&path);
             let mode = entry.header().mode().unwrap_or(0);
             if kind.is_symlink() {
                 if classify(&path, 0).is_some_and(|k| k != Kind::Executable) {
@@ -196,15 +224,41 @@ impl Fs {
                 continue;
             }
             if kind.is_hard_link() {
-                let target = entry
+                let Some(link_kind) = classify(&path, mode) else {
+                    continue;
+                };
+                let Some(target) = entry
                     .link_name()
                     .ok()
                     .flatten()
-                    .and_then(|t| normalise(&t.to_string_lossy()));
-                if let Some(t) = target {
-                    let node = ch.added.get(&t).or_else(|| self.nodes.get(&t)).cloned();
-                    if let Some(n) = node.filter(|_| classify(&path, mode).is_some()) {
-                        ch.added.insert(path, n);
+                    .and_then(|t| normalise(&t.to_string_lossy()))
+                else {
+                    ch.added.insert(
+                        path,
+                        Node::Unread(link_kind, "a hard link without a target".into()),
+                    );
+                    continue;
+                };
+                let kept = ch.added.get(&target).or_else(|| self.nodes.get(&target));
+                match kept {
+                    // The same contents, shared; read as what the link's path is.
+                    Some(Node::File(_, bytes)) => {
+                        let node = Node::File(link_kind, Arc::clone(bytes));
+                        ch.added.insert(path, node);
+                    }
+                    Some(n @ (Node::TooLarge(..) | Node::Present(_) | Node::Go(_))) => {
+                        let node = retag(n.clone(), link_kind);
+                        ch.added.insert(path, node);
+                    }
+                    _ if link_kind == Kind::Executable && ch.not_go.contains(&target) => {}
+                    _ => {
+                        ch.links.insert(
+                            path,
+                            PendingLink {
+                                target,
+                                kind: link_kind,
+                            },
+                        );
                     }
                 }
                 continue;
@@ -216,44 +270,147 @@ impl Fs {
                 continue;
             };
             let size = entry.size();
-            let node = match k {
-                Kind::RpmDb => Node::Present(k),
-                Kind::Executable => {
-                    let mut magic = [0u8; 4];
-                    let is_elf =
-                        size >= 4 && entry.read_exact(&mut magic).is_ok() && magic == *b"\x7fELF";
-                    if !is_elf {
-                        continue;
-                    }
-                    let scan = gobuild::scan(magic.chain(&mut entry), MAX_EXECUTABLE)
-                        .map_err(|e| format!("corrupt tar stream reading /{path}: {e}"))?;
-                    if scan == Scan::NotGo {
-                        continue;
-                    }
-                    Node::Go(scan)
+            match self.read_entry(k, &path, size, &mut entry)? {
+                Some(node) => {
+                    ch.added.insert(path, node);
                 }
-                _ if size > MAX_KEPT_FILE => Node::TooLarge(k, size),
-                _ => {
-                    let mut bytes = Vec::new();
-                    entry
-                        .by_ref()
-                        .take(MAX_KEPT_FILE)
-                        .read_to_end(&mut bytes)
-                        .map_err(|e| format!("corrupt tar stream reading /{path}: {e}"))?;
-                    self.kept += bytes.len() as u64;
-                    if self.kept > MAX_KEPT_TOTAL {
-                        return Err(format!(
-                            "the files to read add up to more than {} MiB",
-                            MAX_KEPT_TOTAL >> 20
-                        ));
-                    }
-                    Node::File(k, bytes)
+                None => {
+                    ch.not_go.insert(path);
                 }
-            };
-            ch.added.insert(path, node);
+            }
         }
+        self.pending = std::mem::take(&mut ch.links);
         self.commit(ch);
         Ok(())
+    }
+
+    /// What is kept of a regular file of kind `k`: `None` for an executable that is no Go program.
+    fn read_entry(
+        &mut self,
+        k: Kind,
+        path: &str,
+        size: u64,
+        entry: &mut impl Read,
+    ) -> Result<Option<Node>, String> {
+        let corrupt = |e: std::io::Error| format!("corrupt tar stream reading /{path}: {e}");
+        Ok(Some(match k {
+            Kind::RpmDb => Node::Present(k),
+            Kind::Executable => {
+                let mut magic = [0u8; 4];
+                let mut got = 0;
+                while got < magic.len() {
+                    let n = entry
+                        .read(magic.get_mut(got..).unwrap_or_default())
+                        .map_err(corrupt)?;
+                    if n == 0 {
+                        return Ok(None);
+                    }
+                    got += n;
+                }
+                if magic != *b"\x7fELF" {
+                    return Ok(None);
+                }
+                match gobuild::scan(magic.chain(entry)).map_err(corrupt)? {
+                    Scan::NotGo => return Ok(None),
+                    scan => Node::Go(scan),
+                }
+            }
+            _ if size > MAX_KEPT_FILE => Node::TooLarge(k, size),
+            _ => {
+                let mut bytes = Vec::new();
+                entry
+                    .take(MAX_KEPT_FILE)
+                    .read_to_end(&mut bytes)
+                    .map_err(corrupt)?;
+                self.kept += bytes.len() as u64;
+                if self.kept > MAX_KEPT_TOTAL {
+                    return Err(format!(
+                        "the files to read add up to more than {} MiB",
+                        MAX_KEPT_TOTAL >> 20
+                    ));
+                }
+                Node::File(k, bytes.into())
+            }
+        }))
+    }
+
+    /// The second pass over the layer [`Fs::apply`] just applied (the same uncompressed tar
+    /// stream): read the targets of [`Fs::pending`] hard links and keep them at the links' paths.
+    /// Links whose target is not in the layer become [`Node::Unread`].
+    pub fn resolve_links(&mut self, layer: impl Read) -> Result<(), String> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        // Target -> the links to it.
+        let mut wanted: BTreeMap<String, Vec<(String, Kind)>> = BTreeMap::new();
+        for (path, l) in &self.pending {
+            wanted
+                .entry(l.target.clone())
+                .or_default()
+                .push((path.clone(), l.kind));
+        }
+        let mut archive = tar::Archive::new(layer);
+        let entries = archive
+            .entries()
+            .map_err(|e| format!("not a tar stream: {e}"))?;
+        for entry in entries {
+            if wanted.is_empty() {
+                break;
+            }
+            let mut entry = entry.map_err(|e| format!("corrupt tar stream: {e}"))?;
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let raw = entry
+                .path()
+                .map_err(|e| format!("corrupt tar stream: {e}"))?
+                .to_string_lossy()
+                .into_owned();
+            let Some(links) = normalise(&raw).and_then(|p| wanted.remove(&p)) else {
+                continue;
+            };
+            // Read once, preferably as contents (an executable's kind sorts last); the other links
+            // share them.
+            let Some(&(ref first_path, first_kind)) = links.iter().min_by_key(|l| l.1) else {
+                continue;
+            };
+            let size = entry.size();
+            let node = self.read_entry(first_kind, first_path, size, &mut entry)?;
+            for (path, kind) in links {
+                self.pending.remove(&path);
+                match &node {
+                    Some(n) => {
+                        self.nodes.insert(path, retag(n.clone(), kind));
+                    }
+                    // No Go program (a link of kind Executable read as one): nothing to keep.
+                    None if kind == Kind::Executable => {}
+                    None => {
+                        self.nodes.insert(
+                            path,
+                            Node::Unread(kind, "a hard link to an executable read as one".into()),
+                        );
+                    }
+                }
+            }
+        }
+        self.unresolved("its target is not a file in the same layer");
+        Ok(())
+    }
+
+    /// Pending hard links that were not resolved become errors.
+    fn unresolved(&mut self, why: &str) {
+        for (path, l) in std::mem::take(&mut self.pending) {
+            let msg = format!(
+                "a hard link to /{}, which could not be read: {why}",
+                l.target
+            );
+            self.nodes.insert(path, Node::Unread(l.kind, msg));
+        }
+    }
+
+    /// Bytes of contents kept (hard links share their target's, so count nothing).
+    pub fn kept_bytes(&self) -> u64 {
+        self.kept
     }
 
     fn commit(&mut self, ch: Changes) {
@@ -298,7 +455,7 @@ impl Fs {
         let mut p = path.to_string();
         for _ in 0..MAX_LINK_HOPS {
             match self.nodes.get(&p)? {
-                Node::File(_, bytes) => return Some(bytes),
+                Node::File(_, bytes) => return Some(&bytes[..]),
                 Node::Symlink(t) => p = t.clone(),
                 _ => return None,
             }
@@ -309,10 +466,24 @@ impl Fs {
     /// Kept files of `kind` in path order: regular contents and the other node states.
     pub fn of_kind(&self, kind: Kind) -> impl Iterator<Item = (&String, &Node)> {
         self.nodes.iter().filter(move |(_, n)| match n {
-            Node::File(k, _) | Node::TooLarge(k, _) | Node::Present(k) => *k == kind,
+            Node::File(k, _) | Node::TooLarge(k, _) | Node::Present(k) | Node::Unread(k, _) => {
+                *k == kind
+            }
             Node::Go(_) => kind == Kind::Executable,
             Node::Symlink(_) => false,
         })
+    }
+}
+
+/// `node` as read at a path of kind `kind` (a hard link shares its target's contents, but its
+/// own path says what they are).
+fn retag(node: Node, kind: Kind) -> Node {
+    match node {
+        Node::File(_, b) => Node::File(kind, b),
+        Node::TooLarge(_, n) => Node::TooLarge(kind, n),
+        Node::Present(_) => Node::Present(kind),
+        Node::Unread(_, why) => Node::Unread(kind, why),
+        n @ (Node::Go(_) | Node::Symlink(_)) => n,
     }
 }
 

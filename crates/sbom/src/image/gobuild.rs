@@ -50,17 +50,25 @@ pub enum Scan {
     Found(BuildInfo),
     /// A Go program whose build information chainproof cannot read (the reason).
     Unreadable(String),
-    /// The executable is larger than the limit and was not searched.
-    TooLarge,
 }
 
-/// Search `r` (an executable's bytes) for Go build information, reading at most `cap` bytes.
-pub fn scan(mut r: impl Read, cap: u64) -> io::Result<Scan> {
+/// The linker aligns the build-information header to 16 bytes from the start of the file's
+/// section, and sections start aligned: a magic string elsewhere (a constant in a tool that reads
+/// Go binaries) is rarely aligned and is not a candidate.
+const ALIGN: u64 = 16;
+/// Aligned matches parsed at most: a file full of the magic string costs bounded work.
+const MAX_CANDIDATES: usize = 16;
+
+/// Search `r` (an executable's bytes, whatever its size: the search streams in bounded memory)
+/// for Go build information.
+pub fn scan(mut r: impl Read) -> io::Result<Scan> {
     let mut buf: Vec<u8> = Vec::with_capacity(2 * WINDOW);
     let mut chunk = vec![0u8; 64 * 1024];
-    let mut read: u64 = 0;
+    // The file offset of `buf[0]`.
+    let mut base: u64 = 0;
     let mut eof = false;
     let mut from = 0;
+    let mut candidates = 0;
     let mut unreadable: Option<String> = None;
     loop {
         while !eof && buf.len() < 2 * WINDOW {
@@ -68,10 +76,6 @@ pub fn scan(mut r: impl Read, cap: u64) -> io::Result<Scan> {
             if n == 0 {
                 eof = true;
             } else {
-                read += n as u64;
-                if read > cap {
-                    return Ok(Scan::TooLarge);
-                }
                 buf.extend_from_slice(chunk.get(..n).unwrap_or_default());
             }
         }
@@ -80,19 +84,25 @@ pub fn scan(mut r: impl Read, cap: u64) -> io::Result<Scan> {
             .and_then(|rest| memmem::find(rest, MAGIC))
             .map(|i| from + i);
         match hit {
+            Some(at) if !(base + at as u64).is_multiple_of(ALIGN) => from = at + 1,
             Some(at) if eof || buf.len() - at >= WINDOW => {
+                candidates += 1;
                 match parse(buf.get(at..).unwrap_or_default()) {
                     Scan::Found(info) => return Ok(Scan::Found(info)),
                     Scan::Unreadable(why) => {
                         unreadable.get_or_insert(why);
                     }
-                    Scan::NotGo | Scan::TooLarge => {}
+                    Scan::NotGo => {}
+                }
+                if candidates >= MAX_CANDIDATES {
+                    break;
                 }
                 from = at + 1;
             }
             Some(at) => {
                 // Not enough bytes after the match yet: keep them from the match on.
                 buf.drain(..at);
+                base += at as u64;
                 from = 0;
             }
             None if eof => break,
@@ -100,6 +110,7 @@ pub fn scan(mut r: impl Read, cap: u64) -> io::Result<Scan> {
                 let keep = MAGIC.len() - 1;
                 let cut = buf.len().saturating_sub(keep);
                 buf.drain(..cut);
+                base += cut as u64;
                 from = 0;
             }
         }
@@ -283,7 +294,7 @@ build\tGOOS=linux\n";
 
     #[test]
     fn inline_build_info_is_read_from_a_stream() {
-        let Scan::Found(info) = scan(&executable()[..], 64 << 20).expect("reads") else {
+        let Scan::Found(info) = scan(&executable()[..]).expect("reads") else {
             panic!("no build info found")
         };
         assert_eq!(info.go_version, "go1.22.4");
@@ -303,14 +314,50 @@ build\tGOOS=linux\n";
         assert_eq!(replaced.version, "v0.26.0");
     }
 
+    /// A CUDA or PyTorch shared library is larger than any limit worth setting: the search
+    /// streams, so its size is no error (it was over a 256 MiB cap once).
+    #[test]
+    fn executables_of_any_size_are_searched() {
+        let big = io::repeat(0x90).take(300 << 20);
+        let found = scan(big.chain(&blob("go1.22.4", MODINFO)[..])).expect("reads");
+        assert!(
+            matches!(found, Scan::Found(ref i) if i.go_version == "go1.22.4"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn only_aligned_headers_count_and_candidates_are_capped() {
+        // The real header 16-byte aligned reads; moved by 8 bytes it is not a header.
+        for (pad, go) in [(4096, true), (4096 + 8, false)] {
+            let mut exe = vec![0u8; pad];
+            exe.extend_from_slice(&blob("go1.22.4", MODINFO));
+            let found = scan(&exe[..]).expect("reads");
+            assert_eq!(matches!(found, Scan::Found(_)), go, "pad {pad}: {found:?}");
+        }
+        // Aligned decoys that look like headers but are not: after MAX_CANDIDATES of them the
+        // search stops (each candidate may parse a megabyte).
+        let decoy = {
+            let mut d = blob("nonsense", "x");
+            d.resize(64, 0);
+            d
+        };
+        let with = |decoys: usize| {
+            let mut exe = Vec::new();
+            for _ in 0..decoys {
+                exe.extend_from_slice(&decoy);
+            }
+            exe.extend_from_slice(&blob("go1.22.4", MODINFO));
+            scan(&exe[..]).expect("reads")
+        };
+        assert!(matches!(with(MAX_CANDIDATES - 1), Scan::Found(_)));
+        assert_eq!(with(MAX_CANDIDATES), Scan::NotGo);
+    }
+
     #[test]
     fn limits_and_other_files() {
         assert_eq!(
-            scan(&executable()[..], 1 << 20).expect("reads"),
-            Scan::TooLarge
-        );
-        assert_eq!(
-            scan(&b"#!/bin/sh\necho hi\n"[..], 1 << 20).expect("reads"),
+            scan(&b"#!/bin/sh\necho hi\n"[..]).expect("reads"),
             Scan::NotGo
         );
         let mut old = MAGIC.to_vec();

@@ -51,9 +51,11 @@ fn headers(text: &str) -> Vec<(&str, String)> {
 
 /// Python distributions, given `(path, text)` of each metadata file. Distributions in the same
 /// directory resolve `Requires-Dist` to each other (requirements behind an `extra` marker are
-/// not installed by default and are skipped).
-pub fn python(files: &[(String, String)]) -> Result<Packages, InputError> {
+/// not installed by default and are skipped). A file that cannot be read is an error; the others
+/// are still listed.
+pub fn python(files: &[(String, String)]) -> (Packages, Vec<InputError>) {
     let mut out = Packages::default();
+    let mut errors = Vec::new();
     // (site-packages dir, normalised name) -> bom-ref
     let mut index: BTreeMap<(String, String), String> = BTreeMap::new();
     let mut pending = Vec::new();
@@ -65,10 +67,11 @@ pub fn python(files: &[(String, String)]) -> Result<Packages, InputError> {
                 .map(|(_, v)| v.as_str())
         };
         let (Some(name), Some(version)) = (get("Name"), get("Version")) else {
-            return Err(InputError::file(
+            errors.push(InputError::file(
                 path,
                 "core metadata without `Name` and `Version`",
             ));
+            continue;
         };
         let mut c = Component::new(Ecosystem::Pypi, name, version, path);
         c.scope = Scope::Direct;
@@ -103,7 +106,7 @@ pub fn python(files: &[(String, String)]) -> Result<Packages, InputError> {
             }
         }
     }
-    Ok(out)
+    (out, errors)
 }
 
 /// The directory holding a `*.dist-info` directory.
@@ -115,15 +118,23 @@ fn site_dir(metadata_path: &str) -> String {
 
 /// npm packages, given `(path, text)` of each `node_modules/<name>/package.json`.
 /// `dependencies`, `optionalDependencies` and `peerDependencies` resolve like Node does: the
-/// package's own `node_modules`, then each enclosing `node_modules` up the tree.
-pub fn npm(files: &[(String, String)]) -> Result<Packages, InputError> {
+/// package's own `node_modules`, then each enclosing `node_modules` up the tree. A file that is
+/// not JSON is an error; the others are still listed.
+pub fn npm(files: &[(String, String)]) -> (Packages, Vec<InputError>) {
     let mut out = Packages::default();
+    let mut errors = Vec::new();
     // package directory -> bom-ref
     let mut dirs: BTreeMap<String, String> = BTreeMap::new();
     let mut pending = Vec::new();
     for (path, text) in files {
-        let json: Value = serde_json::from_str(text)
-            .map_err(|e| InputError::at(path, text, offset(text, e.line(), e.column()), e))?;
+        let json: Value = match serde_json::from_str(text) {
+            Ok(j) => j,
+            Err(e) => {
+                let at = offset(text, e.line(), e.column());
+                errors.push(InputError::at(path, text, at, e));
+                continue;
+            }
+        };
         let (Some(name), Some(version)) = (json["name"].as_str(), json["version"].as_str()) else {
             // A package.json without a name and version (a bundled fixture, a stub) is no package.
             continue;
@@ -160,7 +171,7 @@ pub fn npm(files: &[(String, String)]) -> Result<Packages, InputError> {
             }
         }
     }
-    Ok(out)
+    (out, errors)
 }
 
 /// Node's lookup of `name` from a package at `dir`: `dir/node_modules/name`, then the
@@ -208,7 +219,8 @@ mod tests {
                 "Metadata-Version: 2.4\nName: charset-normalizer\nVersion: 3.3.2\nLicense-Expression: MIT\n".to_string(),
             ),
         ];
-        let p = python(&files).expect("parses");
+        let (p, errors) = python(&files);
+        assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(p.components[0].purl, "pkg:pypi/requests@2.32.3");
         assert_eq!(
             p.components[1].licenses.iter().next().map(String::as_str),
@@ -241,7 +253,8 @@ mod tests {
                 r#"{"name":"b","version":"1.0.0"}"#.to_string(),
             ),
         ];
-        let p = npm(&files).expect("parses");
+        let (p, errors) = npm(&files);
+        assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(
             p.edges["pkg:npm/a@1.0.0"],
             BTreeSet::from(["pkg:npm/b@2.0.0".to_string()])
@@ -250,11 +263,46 @@ mod tests {
             p.edges["pkg:npm/%40s/c@3.0.0"],
             BTreeSet::from(["pkg:npm/b@1.0.0".to_string()])
         );
-        let bad = npm(&[(
-            "x/node_modules/y/package.json".to_string(),
-            "{\n  \"name\": }".to_string(),
-        )])
-        .expect_err("bad JSON");
-        assert_eq!(bad.line, 2);
+    }
+
+    /// One broken file is an error about that file; its neighbours are still listed.
+    #[test]
+    fn one_unreadable_file_does_not_hide_its_group() {
+        let (p, errors) = npm(&[
+            (
+                "x/node_modules/y/package.json".to_string(),
+                "{\n  \"name\": }".to_string(),
+            ),
+            (
+                "x/node_modules/z/package.json".to_string(),
+                r#"{"name":"z","version":"1.0.0"}"#.to_string(),
+            ),
+        ]);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            (errors[0].file.as_str(), errors[0].line),
+            ("x/node_modules/y/package.json", 2)
+        );
+        assert_eq!(p.components.len(), 1);
+        assert_eq!(p.components[0].purl, "pkg:npm/z@1.0.0");
+
+        let site = "/usr/lib/python3/site-packages";
+        let (p, errors) = python(&[
+            (
+                format!("{site}/broken-1.0.dist-info/METADATA"),
+                "Metadata-Version: 2.1\nVersion: 1.0\n".to_string(),
+            ),
+            (
+                format!("{site}/six-1.16.0.dist-info/METADATA"),
+                "Name: six\nVersion: 1.16.0\n".to_string(),
+            ),
+        ]);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            errors[0].file,
+            format!("{site}/broken-1.0.dist-info/METADATA")
+        );
+        assert_eq!(p.components.len(), 1);
+        assert_eq!(p.components[0].purl, "pkg:pypi/six@1.16.0");
     }
 }

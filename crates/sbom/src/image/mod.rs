@@ -14,7 +14,7 @@
 //! own dependencies below them.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufReader, Read};
+use std::io::{self, BufReader, Read};
 use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
@@ -33,17 +33,32 @@ use archive::{Compression, Image, Layer, Store, Verify};
 use fs::{Fs, Kind, Node};
 use gobuild::Scan;
 
+/// Bytes decompressed from one image's layers, all passes together: a decompression bomb (a
+/// few MiB of gzip that inflate to terabytes) stops here instead of costing hours of CPU. The
+/// largest real images (CUDA, PyTorch) are tens of GiB.
+pub const MAX_DECOMPRESSED: u64 = 64 << 30;
+
 /// Inventory the image at `path` (a tarball, or an OCI layout directory). A corrupt archive,
 /// manifest or layer is an error naming the file and the layer; files inside the image that
 /// cannot be read are errors in the returned SBOM.
 pub fn inventory(path: &Path) -> Result<Sbom, InputError> {
+    inventory_within(path, MAX_DECOMPRESSED)
+}
+
+/// [`inventory`] decompressing at most `budget` bytes.
+fn inventory_within(path: &Path, mut budget: u64) -> Result<Sbom, InputError> {
     let shown = path.display().to_string();
     let store = Store::open(path).map_err(|e| InputError::file(&shown, e))?;
     let image = archive::image(&store).map_err(|e| InputError::file(&shown, e))?;
     let mut fs = Fs::default();
     for (i, layer) in image.layers.iter().enumerate() {
-        apply(&store, layer, &mut fs)
-            .map_err(|e| InputError::file(&shown, format!("{}: {e}", layer.label(i))))?;
+        let named = |e: String| InputError::file(&shown, format!("{}: {e}", layer.label(i)));
+        stream(&store, layer, &mut budget, |r| fs.apply(r)).map_err(named)?;
+        if !fs.pending.is_empty() {
+            // Hard links into paths that were not kept (uv's and pnpm's caches): read the layer
+            // again for their targets.
+            stream(&store, layer, &mut budget, |r| fs.resolve_links(r)).map_err(named)?;
+        }
     }
     let file_name = path
         .file_name()
@@ -52,23 +67,38 @@ pub fn inventory(path: &Path) -> Result<Sbom, InputError> {
     Ok(read_files(&image, &fs, &file_name))
 }
 
-/// Stream one layer into `fs`, decompressing by magic number and checking its digest.
-fn apply(store: &Store, layer: &Layer, fs: &mut Fs) -> Result<(), String> {
+/// Stream one layer, decompressed by magic number, through `f`; then check its digest. Every
+/// decompressed byte counts against `budget`.
+fn stream(
+    store: &Store,
+    layer: &Layer,
+    budget: &mut u64,
+    f: impl FnOnce(&mut dyn Read) -> Result<(), String>,
+) -> Result<(), String> {
     let blob = store.open_blob(&layer.name)?;
     let mut raw = BufReader::new(blob);
     let compression = archive::sniff(&mut raw).map_err(|e| format!("cannot read: {e}"))?;
     let mut verify = Verify::new(raw, layer.digest.as_ref().map(|d| d.alg));
-    match compression {
-        Compression::None => fs.apply(&mut verify)?,
-        Compression::Gzip => fs
-            .apply(MultiGzDecoder::new(&mut verify))
-            .map_err(|e| format!("gzip: {e}"))?,
+    let (result, over) = match compression {
+        Compression::None => Capped::run(&mut verify, budget, f),
+        Compression::Gzip => {
+            let (r, over) = Capped::run(MultiGzDecoder::new(&mut verify), budget, f);
+            (r.map_err(|e| format!("gzip: {e}")), over)
+        }
         Compression::Zstd => {
             let z = archive::Zstd::new(BufReader::new(&mut verify))
                 .map_err(|e| format!("zstd: {e}"))?;
-            fs.apply(z).map_err(|e| format!("zstd: {e}"))?;
+            let (r, over) = Capped::run(z, budget, f);
+            (r.map_err(|e| format!("zstd: {e}")), over)
         }
+    };
+    if over {
+        return Err(format!(
+            "more than {} GiB decompressed from the image's layers: not read further (a decompression bomb?)",
+            MAX_DECOMPRESSED >> 30
+        ));
     }
+    result?;
     let actual = verify.finish().map_err(|e| format!("cannot read: {e}"))?;
     if let (Some(want), Some(actual)) = (&layer.digest, actual) {
         if want.hex != actual {
@@ -79,6 +109,47 @@ fn apply(store: &Store, layer: &Layer, fs: &mut Fs) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A reader failing once more than `left` bytes have passed through it.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    over: bool,
+}
+
+impl<R: Read> Capped<R> {
+    /// `f` over `inner`, `budget` reduced by what was read; whether the budget ran out.
+    fn run(
+        inner: R,
+        budget: &mut u64,
+        f: impl FnOnce(&mut dyn Read) -> Result<(), String>,
+    ) -> (Result<(), String>, bool) {
+        let mut c = Capped {
+            inner,
+            left: *budget,
+            over: false,
+        };
+        let r = f(&mut c);
+        *budget = c.left;
+        (r, c.over)
+    }
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        match self.left.checked_sub(n as u64) {
+            Some(left) => {
+                self.left = left;
+                Ok(n)
+            }
+            None => {
+                self.over = true;
+                Err(io::Error::other("the decompressed size limit was reached"))
+            }
+        }
+    }
 }
 
 /// `repository` (registry host included) and tag of a reference; Docker Hub names completed
@@ -192,7 +263,10 @@ fn part(
     }
 }
 
+/// A file's text, without a leading UTF-8 byte order mark (Windows editors write one; no
+/// reader expects it).
 fn text<'a>(rel: &str, bytes: &'a [u8]) -> Result<&'a str, InputError> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     std::str::from_utf8(bytes).map_err(|e| {
         InputError::file(
             rel,
@@ -253,15 +327,12 @@ fn read_files(image: &Image, fs: &Fs, file_name: &str) -> Sbom {
                 match scan {
                     Scan::Found(info) => parts.push(go_part(&rel, &root, info)),
                     Scan::Unreadable(why) => errors.push(InputError::file(&rel, why)),
-                    Scan::TooLarge => errors.push(InputError::file(
-                        &rel,
-                        format!(
-                            "executable over {} MiB not searched for Go build information",
-                            fs::MAX_EXECUTABLE >> 20
-                        ),
-                    )),
                     Scan::NotGo => {}
                 }
+                continue;
+            }
+            Node::Unread(_, why) => {
+                errors.push(InputError::file(&rel, why));
                 continue;
             }
             Node::Symlink(_) => continue,
@@ -297,17 +368,20 @@ fn read_files(image: &Image, fs: &Fs, file_name: &str) -> Sbom {
             Err(e) => errors.push(e),
         }
     }
+    // A file that cannot be read is an error; the rest of its group is still listed.
     for (group, files) in python {
-        match lang::python(&files) {
-            Ok(p) => parts.push(os_part(group.trim_end_matches('/'), &root, p)),
-            Err(e) => errors.push(e),
+        let (p, errs) = lang::python(&files);
+        if !p.components.is_empty() || errs.is_empty() {
+            parts.push(os_part(group.trim_end_matches('/'), &root, p));
         }
+        errors.extend(errs);
     }
     for (group, files) in npm {
-        match lang::npm(&files) {
-            Ok(p) => parts.push(os_part(group.trim_end_matches('/'), &root, p)),
-            Err(e) => errors.push(e),
+        let (p, errs) = lang::npm(&files);
+        if !p.components.is_empty() || errs.is_empty() {
+            parts.push(os_part(group.trim_end_matches('/'), &root, p));
         }
+        errors.extend(errs);
     }
     errors.sort_by(|a, b| a.file.cmp(&b.file));
     assemble(root, parts, errors)
@@ -414,11 +488,13 @@ fn assemble(root: Component, parts: Vec<Lockfile>, errors: Vec<InputError>) -> S
     sbom
 }
 
-/// Read a whole layer stream into a fresh file system (tests and fuzzing).
-pub fn apply_layers<R: Read>(layers: impl IntoIterator<Item = R>) -> Result<Fs, String> {
+/// Read uncompressed layers into a fresh file system, hard links resolved by a second pass as
+/// [`inventory`] does (tests and fuzzing).
+pub fn apply_layers<'a>(layers: impl IntoIterator<Item = &'a [u8]>) -> Result<Fs, String> {
     let mut fs = Fs::default();
     for l in layers {
         fs.apply(l)?;
+        fs.resolve_links(l)?;
     }
     Ok(fs)
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use base64::Engine;
 
 use crate::purl::build;
-use crate::{Component, Ecosystem, Hash, HashAlg, InputError, Scope};
+use crate::{Component, Ecosystem, InputError, Scope};
 
 /// What `/etc/os-release` says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -145,9 +145,12 @@ fn stanzas<'a>(rel: &str, text: &'a str) -> Result<Vec<Stanza<'a>>, InputError> 
 }
 
 /// The dpkg status database (`/var/lib/dpkg/status`, or one file of distroless'
-/// `/var/lib/dpkg/status.d/`): every package whose `Status` ends in `installed` (removed packages
-/// that left configuration files behind are not installed). `Depends` and `Pre-Depends` become
-/// edges to the first installed alternative (directly or through `Provides`), best effort.
+/// `/var/lib/dpkg/status.d/`): every package with files on disk, that is every `Status` but
+/// `not-installed` and `config-files` (removed, configuration left behind). A package in another
+/// state than `installed` (`unpacked`, `half-configured`, `half-installed`, `triggers-awaited`,
+/// `triggers-pending`: an interrupted or deferred install) is listed with a `dpkg-status`
+/// property. `Depends` and `Pre-Depends` become edges to the first installed alternative
+/// (directly or through `Provides`), best effort.
 pub fn dpkg(rel: &str, text: &str, os: &OsRelease) -> Result<Packages, InputError> {
     let namespace = match os.id.as_str() {
         "" => "debian".to_string(),
@@ -169,13 +172,15 @@ pub fn dpkg(rel: &str, text: &str, os: &OsRelease) -> Result<Packages, InputErro
             ));
         };
         // status.d files of distroless carry no Status field: every stanza is installed.
-        let installed = match s.get("Status") {
-            Some(st) => st.split_whitespace().nth(2) == Some("installed"),
-            None => is_status_d,
+        let status = match s.get("Status") {
+            Some(st) => st.split_whitespace().nth(2),
+            None if is_status_d => Some("installed"),
+            None => None,
         };
-        if !installed {
+        let Some(status) = status.filter(|st| !matches!(*st, "not-installed" | "config-files"))
+        else {
             continue;
-        }
+        };
         let Some(version) = s.get("Version") else {
             return Err(InputError::at(
                 rel,
@@ -204,6 +209,9 @@ pub fn dpkg(rel: &str, text: &str, os: &OsRelease) -> Result<Packages, InputErro
         c = c
             .property("source-package", src_name)
             .property("source-version", src_version);
+        if status != "installed" {
+            c = c.property("dpkg-status", status);
+        }
         by_name
             .entry(name.to_string())
             .or_default()
@@ -266,7 +274,9 @@ fn dep_names(field: &str) -> Vec<Vec<String>> {
 }
 
 /// apk's installed database (`/lib/apk/db/installed`): `P:` name, `V:` version, `A:` arch, `C:`
-/// the package checksum (`Q1` + base64 SHA-1), `o:` origin (source package), `L:` license; `D:`
+/// `Q1` + base64 of the SHA-1 of the package's control segment (its signed `.PKGINFO` part, not
+/// the `.apk` file: a `apk-control-sha1` property, not a hash of the component), `o:` origin
+/// (source package), `L:` license; `D:`
 /// dependencies resolved through `P:` names and `p:` provides (`so:`, `cmd:`), best effort.
 pub fn apk(rel: &str, text: &str, os: &OsRelease) -> Result<Packages, InputError> {
     let namespace = match os.id.as_str() {
@@ -324,10 +334,8 @@ pub fn apk(rel: &str, text: &str, os: &OsRelease) -> Result<Packages, InputError
         if let Some(q1) = get('C').and_then(|c| c.strip_prefix("Q1")) {
             if let Ok(sha1) = base64::engine::general_purpose::STANDARD.decode(q1) {
                 if sha1.len() == 20 {
-                    c.hashes.insert(Hash {
-                        alg: HashAlg::Sha1,
-                        hex: sha1.iter().map(|b| format!("{b:02x}")).collect(),
-                    });
+                    let hex: String = sha1.iter().map(|b| format!("{b:02x}")).collect();
+                    c = c.property("apk-control-sha1", hex);
                 }
             }
         }
@@ -421,6 +429,51 @@ Package: base-files\nStatus: install ok installed\nArchitecture: amd64\nVersion:
         assert_eq!((bad.line, bad.column), (2, 1));
     }
 
+    /// Packages with files on disk are listed whatever their state; only removed ones are not.
+    #[test]
+    fn dpkg_states_with_files_on_disk() {
+        let states = [
+            ("installed", true),
+            ("unpacked", true),
+            ("half-configured", true),
+            ("half-installed", true),
+            ("triggers-awaited", true),
+            ("triggers-pending", true),
+            ("config-files", false),
+            ("not-installed", false),
+        ];
+        let text: String = states
+            .iter()
+            .map(|(st, _)| {
+                format!(
+                    "Package: p-{st}\nStatus: install ok {st}\nArchitecture: amd64\nVersion: 1\n\n"
+                )
+            })
+            .collect();
+        let p = dpkg("/var/lib/dpkg/status", &text, &debian()).expect("parses");
+        let listed: Vec<(&str, Option<&str>)> = p
+            .components
+            .iter()
+            .map(|c| {
+                (
+                    c.name.as_str(),
+                    c.properties.get("dpkg-status").map(String::as_str),
+                )
+            })
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("p-installed", None),
+                ("p-unpacked", Some("unpacked")),
+                ("p-half-configured", Some("half-configured")),
+                ("p-half-installed", Some("half-installed")),
+                ("p-triggers-awaited", Some("triggers-awaited")),
+                ("p-triggers-pending", Some("triggers-pending")),
+            ]
+        );
+    }
+
     #[test]
     fn apk_checksum_license_and_provides() {
         let text = "C:Q1Fx3Od5wDtFbmYkHXhG0DhHNeWRk=\nP:musl\nV:1.2.5-r0\nA:x86_64\nL:MIT\no:musl\n\n\
@@ -432,11 +485,15 @@ C:Q1deadbeef\nP:busybox\nV:1.36.1-r29\nA:x86_64\nL:GPL-2.0-only\nD:so:libc.musl-
             musl.purl,
             "pkg:apk/alpine/musl@1.2.5-r0?arch=x86_64&distro=alpine-3.20.3"
         );
-        let h = musl.hashes.iter().next().expect("sha1");
-        assert_eq!(h.hex.len(), 40);
+        // The control segment's SHA-1 is no hash of the package: a property.
+        assert!(musl.hashes.is_empty());
+        assert_eq!(
+            musl.properties["apk-control-sha1"],
+            "171dce779c03b456e66241d7846d0384735e5919"
+        );
         assert_eq!(musl.licenses.iter().next().map(String::as_str), Some("MIT"));
         // `so:libc.musl...` is not provided by anything listed here: no edge, no panic.
         assert!(p.edges[&p.components[1].purl].is_empty());
-        assert!(p.components[1].hashes.is_empty());
+        assert!(!p.components[1].properties.contains_key("apk-control-sha1"));
     }
 }

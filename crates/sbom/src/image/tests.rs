@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use super::*;
 
 /// A layer: `(path, contents, mode)`; a `None` content is a directory; contents starting with
-/// `->` are symbolic links.
+/// `->` are symbolic links, with `=>` hard links.
 fn layer(files: &[(&str, Option<&[u8]>, u32)]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     for (path, contents, mode) in files {
@@ -18,6 +18,12 @@ fn layer(files: &[(&str, Option<&[u8]>, u32)]) -> Vec<u8> {
                 h.set_entry_type(tar::EntryType::Directory);
                 h.set_size(0);
                 b.append_data(&mut h, path, &[][..]).expect("dir");
+            }
+            Some(c) if c.starts_with(b"=>") => {
+                h.set_entry_type(tar::EntryType::Link);
+                h.set_size(0);
+                let target = std::str::from_utf8(&c[2..]).expect("utf-8");
+                b.append_link(&mut h, path, target).expect("link");
             }
             Some(c) if c.starts_with(b"->") => {
                 h.set_entry_type(tar::EntryType::Symlink);
@@ -324,4 +330,153 @@ fn garbage_never_panics() {
     let f = tmp.path().join("x.tar");
     std::fs::write(&f, b"not a tarball at all, just text").expect("write");
     assert!(inventory(&f).is_err());
+}
+
+/// `uv pip install --system` and pnpm install through hard links into their caches: the tar
+/// stream has the cache's file first, the installed path as a hard link to it.
+fn uv_layer() -> Vec<u8> {
+    let cache = "root/.cache/uv/archive-v0/Xb3/six-1.16.0.dist-info/METADATA";
+    let site = "usr/local/lib/python3.12/site-packages";
+    layer(&[
+        (
+            cache,
+            Some(b"Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n"),
+            0o644,
+        ),
+        (
+            &format!("{site}/six-1.16.0.dist-info/METADATA"),
+            Some(format!("=>{cache}").as_bytes()),
+            0o644,
+        ),
+        (
+            "app/node_modules/.pnpm/ms@2.1.3/node_modules/ms/package.json",
+            Some(b"=>root/.local/share/pnpm/store/v3/files/ab/cdef-index"),
+            0o644,
+        ),
+    ])
+}
+
+#[test]
+fn hard_links_into_unkept_caches_are_read_by_a_second_pass() {
+    let fs = apply_layers([&uv_layer()[..]]).expect("applies");
+    assert_eq!(
+        fs.read("usr/local/lib/python3.12/site-packages/six-1.16.0.dist-info/METADATA"),
+        Some(&b"Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n"[..])
+    );
+    assert!(fs.pending.is_empty());
+
+    // End to end: the package is listed; a link whose target is not in the layer is an error
+    // naming the file, not silently dropped.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    oci_layout(tmp.path(), &[uv_layer()]);
+    let sbom = inventory(tmp.path()).expect("reads");
+    assert!(sbom.components.contains_key("pkg:pypi/six@1.16.0"));
+    assert_eq!(sbom.errors.len(), 1, "{:?}", sbom.errors);
+    assert_eq!(
+        sbom.errors[0].file,
+        "/app/node_modules/.pnpm/ms@2.1.3/node_modules/ms/package.json"
+    );
+    assert!(
+        sbom.errors[0]
+            .message
+            .contains("a hard link to /root/.local/share/pnpm/store/v3/files/ab/cdef-index"),
+        "{}",
+        sbom.errors[0]
+    );
+}
+
+#[test]
+fn hard_links_share_their_target() {
+    let status = DPKG.as_bytes();
+    let mut files: Vec<(String, Option<Vec<u8>>, u32)> =
+        vec![("var/lib/dpkg/status".into(), Some(status.to_vec()), 0o644)];
+    for i in 0..1000 {
+        files.push((
+            format!("var/lib/dpkg/status.d/link{i}"),
+            Some(b"=>var/lib/dpkg/status".to_vec()),
+            0o644,
+        ));
+    }
+    let refs: Vec<(&str, Option<&[u8]>, u32)> = files
+        .iter()
+        .map(|(p, c, m)| (p.as_str(), c.as_deref(), *m))
+        .collect();
+    let fs = apply_layers([&layer(&refs)[..]]).expect("applies");
+    assert_eq!(fs.nodes.len(), 1001);
+    // 1000 links to a file cost nothing more than the file.
+    assert_eq!(fs.kept_bytes(), status.len() as u64);
+    let Some(Node::File(_, original)) = fs.nodes.get("var/lib/dpkg/status") else {
+        panic!("kept")
+    };
+    let Some(Node::File(kind, linked)) = fs.nodes.get("var/lib/dpkg/status.d/link999") else {
+        panic!("kept")
+    };
+    assert_eq!(*kind, Kind::DpkgStatus);
+    assert!(std::sync::Arc::ptr_eq(original, linked));
+}
+
+#[test]
+fn decompressed_bytes_are_capped_per_image() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let big = layer(&[(
+        "var/lib/dpkg/status",
+        Some(&DPKG.repeat(2000).into_bytes()[..]),
+        0o644,
+    )]);
+    let small = layers().remove(0);
+    oci_layout(tmp.path(), &[small.clone(), big.clone()]);
+    let budget = (small.len() + big.len() / 2) as u64;
+    let e = inventory_within(tmp.path(), budget).expect_err("over the cap");
+    assert!(e.message.starts_with("layer 2 (sha256:"), "{e}");
+    assert!(
+        e.message.contains("decompressed from the image's layers"),
+        "{e}"
+    );
+    // Within the budget the same image reads.
+    let enough = (small.len() + big.len()) as u64 + 4096;
+    inventory_within(tmp.path(), enough).expect("reads");
+}
+
+#[test]
+fn a_platform_whose_manifest_is_in_the_store_wins() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let manifest = oci_layout(tmp.path(), &layers());
+    // Rewrite the index: linux/amd64 names a manifest that is not in the store (a containerd
+    // `docker save` of an arm64 machine), linux/arm64 is the one saved.
+    let blobs = tmp.path().join("blobs/sha256");
+    let absent = format!("sha256:{}", "0".repeat(64));
+    let nested = serde_json::json!({"schemaVersion": 2, "manifests": [
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": absent, "size": 2, "platform": {"os": "linux", "architecture": "amd64"}},
+        {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest, "size": 2, "platform": {"os": "linux", "architecture": "arm64"}}]});
+    let nested = nested.to_string();
+    let n = sha256(nested.as_bytes());
+    std::fs::write(blobs.join(&n), &nested).expect("blob");
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json",
+        "digest": format!("sha256:{n}"), "size": nested.len()}]});
+    std::fs::write(tmp.path().join("index.json"), index.to_string()).expect("index");
+    let sbom = inventory(tmp.path()).expect("reads the saved platform");
+    assert!(sbom.root.purl.contains(&manifest), "{}", sbom.root.purl);
+    assert!(sbom.components.contains_key("pkg:pypi/six@1.16.0"));
+}
+
+#[test]
+fn a_byte_order_mark_is_no_error() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let bom_json = b"\xef\xbb\xbf{\"name\":\"bom\",\"version\":\"1.0.0\"}";
+    oci_layout(
+        tmp.path(),
+        &[layer(&[(
+            "app/node_modules/bom/package.json",
+            Some(&bom_json[..]),
+            0o644,
+        )])],
+    );
+    // index.json written by a Windows tool.
+    let index = std::fs::read(tmp.path().join("index.json")).expect("index");
+    let mut with_bom = b"\xef\xbb\xbf".to_vec();
+    with_bom.extend(index);
+    std::fs::write(tmp.path().join("index.json"), with_bom).expect("index");
+    let sbom = inventory(tmp.path()).expect("reads");
+    assert!(sbom.errors.is_empty(), "{:?}", sbom.errors);
+    assert!(sbom.components.contains_key("pkg:npm/bom@1.0.0"));
 }

@@ -50,6 +50,45 @@ pub const READER: super::Reader = super::Reader {
     },
 };
 
+const CRATES_IO: &[&str] = &[
+    "registry+https://github.com/rust-lang/crates.io-index",
+    "sparse+https://index.crates.io/",
+];
+
+/// A crate from anywhere but crates.io says where in its purl (the purl spec's `vcs_url` for git,
+/// `repository_url` for another registry), so it is never mistaken for the crates.io crate of the
+/// same name and version; the source is also kept as the `source` property.
+fn source_qualifiers(c: &mut Component, source: &str) {
+    if CRATES_IO.contains(&source) {
+        return;
+    }
+    let qualifier = if let Some(git) = source.strip_prefix("git+") {
+        // `git+https://host/repo?rev=x#<commit>` -> `git+https://host/repo@<commit>`.
+        let (url, commit) = git.split_once('#').unwrap_or((git, ""));
+        let url = url.split('?').next().unwrap_or(url);
+        let vcs = if commit.is_empty() {
+            format!("git+{url}")
+        } else {
+            format!("git+{url}@{commit}")
+        };
+        ("vcs_url", vcs)
+    } else {
+        let url = source
+            .strip_prefix("registry+")
+            .or_else(|| source.strip_prefix("sparse+"))
+            .unwrap_or(source);
+        ("repository_url", url.to_string())
+    };
+    c.purl = crate::purl::build(
+        "cargo",
+        None,
+        &c.name,
+        &c.version,
+        &[(qualifier.0, qualifier.1.as_str())],
+    );
+    c.properties.insert("source".into(), source.to_string());
+}
+
 /// Parse `Cargo.lock` text; `manifest` is the `Cargo.toml` beside it, if any.
 pub fn parse(
     file: &str,
@@ -70,6 +109,9 @@ pub fn parse(
     let mut by_name: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, p) in lock.package.iter().enumerate() {
         let mut c = Component::new(Ecosystem::Cargo, &p.name, &p.version, file);
+        if let Some(src) = p.source.as_deref() {
+            source_qualifiers(&mut c, src);
+        }
         let v1_sum = p.source.as_ref().and_then(|src| {
             let key = format!("checksum {} {} ({src})", p.name, p.version);
             lock.metadata.get(&key).and_then(toml::Value::as_str)
@@ -85,18 +127,23 @@ pub fn parse(
         comps.push(c);
         by_name.entry(p.name.as_str()).or_default().push(i);
     }
-    // `name`, `name version` or `name version (source)`.
+    // `name`, `name version` or `name version (source)`: the same name and version can come
+    // from two sources (crates.io and a git fork).
     let resolve = |spec: &str| -> Option<usize> {
-        let mut parts = spec.split_whitespace();
+        let mut parts = spec.splitn(3, ' ');
         let name = parts.next()?;
         let version = parts.next();
+        let source = parts
+            .next()
+            .and_then(|s| s.strip_prefix('('))
+            .and_then(|s| s.strip_suffix(')'));
         let candidates = by_name.get(name)?;
         match version {
             None => candidates.first().copied(),
-            Some(v) => candidates
-                .iter()
-                .copied()
-                .find(|&i| lock.package[i].version == v),
+            Some(v) => candidates.iter().copied().find(|&i| {
+                lock.package[i].version == v
+                    && source.is_none_or(|s| lock.package[i].source.as_deref() == Some(s))
+            }),
         }
     };
     let deps: Vec<Vec<usize>> = lock
@@ -243,6 +290,48 @@ source = "registry+https://github.com/rust-lang/crates.io-index"
             "{:?}",
             itoa.hashes
         );
+    }
+
+    #[test]
+    fn crates_from_git_and_other_registries_are_told_apart() {
+        let lock = r#"
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = [
+ "serde 1.0.0 (git+https://github.com/fork/serde?branch=main#abc123)",
+ "serde 1.0.0 (registry+https://github.com/rust-lang/crates.io-index)",
+ "corp 2.0.0",
+]
+
+[[package]]
+name = "serde"
+version = "1.0.0"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "serde"
+version = "1.0.0"
+source = "git+https://github.com/fork/serde?branch=main#abc123"
+
+[[package]]
+name = "corp"
+version = "2.0.0"
+source = "sparse+https://cargo.corp.example/index/"
+"#;
+        let l =
+            parse("Cargo.lock", lock, Some("[package]\nname = \"app\"\n"), "d").expect("parses");
+        let purls: BTreeSet<&str> = l.components.iter().map(|c| c.purl.as_str()).collect();
+        assert_eq!(
+            purls,
+            BTreeSet::from([
+                "pkg:cargo/serde@1.0.0",
+                "pkg:cargo/serde@1.0.0?vcs_url=git%2Bhttps:%2F%2Fgithub.com%2Ffork%2Fserde%40abc123",
+                "pkg:cargo/corp@2.0.0?repository_url=https:%2F%2Fcargo.corp.example%2Findex%2F",
+            ]),
+            "{purls:?}"
+        );
+        assert_eq!(l.edges["pkg:cargo/app@0.1.0"].len(), 3);
     }
 
     #[test]

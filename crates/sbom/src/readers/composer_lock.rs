@@ -6,7 +6,9 @@
 //! `ext-json` are not packages and are left out; a name another package `replace`s resolves to
 //! that package). The root and the direct dependencies come from the `composer.json` beside the
 //! lockfile (`name`, `version`, `require`, `require-dev`); without it the root is named after the
-//! directory and what no locked package requires counts as direct.
+//! directory and what no locked package requires counts as direct. A root name without a
+//! `vendor/` (the directory's, or a `composer.json` without `name`) gives `pkg:generic/<name>`:
+//! a Composer purl needs the vendor as its namespace.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -213,7 +215,13 @@ pub fn parse(
         .as_ref()
         .and_then(|m| m.version.clone())
         .unwrap_or_default();
-    let mut root = Component::new(Ecosystem::Composer, &name, &version, file);
+    // A Composer purl needs a `vendor/` namespace: a nameless project (named after its directory)
+    // or a name without a vendor is a generic root.
+    let ecosystem = match crate::purl::split(Ecosystem::Composer, &name) {
+        (Some(_), _) => Ecosystem::Composer,
+        (None, _) => Ecosystem::Generic,
+    };
+    let mut root = Component::new(ecosystem, &name, &version, file);
     root.scope = Scope::Direct;
     edges.insert(
         root.purl.clone(),
@@ -324,7 +332,9 @@ mod tests {
     #[test]
     fn without_composer_json_unrequired_packages_are_direct() {
         let l = parse("composer.lock", LOCK, None, "shop").expect("parses");
-        assert_eq!(l.root.purl, "pkg:composer/shop");
+        // No vendor, so not a valid Composer purl: a generic root.
+        assert_eq!(l.root.purl, "pkg:generic/shop");
+        assert!(l.edges.contains_key("pkg:generic/shop"));
         let by = by_purl(&l);
         assert_eq!(
             by["pkg:composer/phpunit/phpunit@10.4.2"].scope,
@@ -334,6 +344,10 @@ mod tests {
             by["pkg:composer/sebastian/diff@5.0.3"].scope,
             Scope::Transitive
         );
+        // A composer.json without `name` too.
+        let nameless =
+            parse("composer.lock", LOCK, Some("{\"require\": {}}"), "shop").expect("parses");
+        assert_eq!(nameless.root.purl, "pkg:generic/shop");
     }
 
     #[test]

@@ -10,6 +10,14 @@
 //! naming a version applies to that version only. `exclude`, `retract`, `go`, `toolchain`,
 //! `godebug`, `tool` and `ignore` do not change what is built and are ignored.
 //!
+//! Before Go 1.17 (a `go` line of 1.16 or earlier, or none, which Go reads as 1.16) `go.mod` lists
+//! only part of the build list: the modules a dependency requires are not repeated. The root then
+//! carries the property `incomplete`, and the modules whose zip `go.sum` lists (`h1:` lines not
+//! ending in `/go.mod`; the `/go.mod`-only lines are modules whose `go.mod` was read but which are
+//! not built) and that `go.mod` does not name become transitive components with the property
+//! `from-go-sum` (the highest version when `go.sum` holds several). From Go 1.17 on, `go.sum` adds
+//! no components.
+//!
 //! `go.sum`: the `h1:` value is the base64 SHA-256 of a summary of the module's files (one
 //! `sha256  name` line per file of the module zip, the "dirhash" of `golang.org/x/mod`), not a
 //! digest of any archive, so it is recorded as the property `go-sum-h1` rather than as a hash.
@@ -171,10 +179,15 @@ fn is_local_path(p: &str) -> bool {
         || p.get(1..3) == Some(":\\")
 }
 
+/// The value of the root's property `incomplete` for a `go.mod` before Go 1.17.
+pub const INCOMPLETE: &str = "go.mod before Go 1.17 lists only part of the build list";
+
 /// What `go.mod` says, in file order.
 #[derive(Default)]
 struct GoMod {
     module: Option<String>,
+    /// The `go` directive's version, as written.
+    go: Option<String>,
     requires: Vec<Require>,
     replaces: Vec<Replace>,
 }
@@ -218,6 +231,11 @@ fn parse_mod(file: &str, text: &str) -> Result<GoMod, InputError> {
                 [path] => out.module = Some(path.text.clone()),
                 _ => return Err(err(line.at, "expected `module <path>`")),
             },
+            "go" => {
+                if let [version] = args {
+                    out.go = Some(version.text.clone());
+                }
+            }
             "require" => match args {
                 [path, version] if version.text.starts_with('v') => out.requires.push(Require {
                     path: path.text.clone(),
@@ -294,6 +312,73 @@ fn parse_sum(text: &str) -> BTreeMap<(&str, &str), &str> {
     out
 }
 
+/// Whether a `go` directive's version (`1.16`, `1.21.0`, `1.22rc1`) is before Go 1.17, when
+/// `go.mod` started to list the whole build list. No `go` line means 1.16; a version that cannot
+/// be read is taken as recent.
+fn before_go_1_17(go: Option<&str>) -> bool {
+    let Some(go) = go else {
+        return true;
+    };
+    let mut parts = go.split('.');
+    let number = |p: Option<&str>| -> Option<u64> {
+        let p = p?;
+        let end = p.find(|c: char| !c.is_ascii_digit()).unwrap_or(p.len());
+        p.get(..end)?.parse().ok()
+    };
+    match (number(parts.next()), number(parts.next())) {
+        (Some(major), _) if major != 1 => major < 1,
+        (Some(_), Some(minor)) => minor < 17,
+        _ => false,
+    }
+}
+
+/// Semantic version order of two Go module versions (`v1.2.3`, `v1.2.3-pre`, pseudo-versions,
+/// `+incompatible`): numbers compared as numbers, a release after its pre-releases.
+fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    fn split(v: &str) -> (Vec<u64>, Option<&str>) {
+        let v = v.trim_start_matches('v');
+        let v = v.split_once('+').map_or(v, |(v, _)| v);
+        let (core, pre) = match v.split_once('-') {
+            Some((c, p)) => (c, Some(p)),
+            None => (v, None),
+        };
+        (
+            core.split('.').map(|n| n.parse().unwrap_or(0)).collect(),
+            pre,
+        )
+    }
+    fn pre_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+        let mut ia = a.split('.');
+        let mut ib = b.split('.');
+        loop {
+            match (ia.next(), ib.next()) {
+                (None, None) => return std::cmp::Ordering::Equal,
+                (None, Some(_)) => return std::cmp::Ordering::Less,
+                (Some(_), None) => return std::cmp::Ordering::Greater,
+                (Some(x), Some(y)) => {
+                    let o = match (x.parse::<u64>(), y.parse::<u64>()) {
+                        (Ok(m), Ok(n)) => m.cmp(&n),
+                        (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+                        (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+                        (Err(_), Err(_)) => x.cmp(y),
+                    };
+                    if o.is_ne() {
+                        return o;
+                    }
+                }
+            }
+        }
+    }
+    let (ca, pa) = split(a);
+    let (cb, pb) = split(b);
+    ca.cmp(&cb).then_with(|| match (pa, pb) {
+        (None, None) => std::cmp::Ordering::Equal,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (Some(x), Some(y)) => pre_cmp(x, y),
+    })
+}
+
 /// Parse `go.mod` text; `sum` is the relative path and text of the `go.sum` beside it, if any.
 pub fn parse(
     file: &str,
@@ -353,6 +438,43 @@ pub fn parse(
             Some(_) => {}
             None => {
                 components.insert(c.purl.clone(), c);
+            }
+        }
+    }
+    if before_go_1_17(gomod.go.as_deref()) {
+        root = root.property("incomplete", INCOMPLETE);
+        if let Some((sum_rel, _)) = sum {
+            // Modules go.mod already accounts for: required, replaced, or replacements.
+            let mut named: BTreeSet<&str> =
+                gomod.requires.iter().map(|r| r.path.as_str()).collect();
+            named.extend(gomod.replaces.iter().map(|p| p.old.as_str()));
+            named.extend(components.values().map(|c| c.name.as_str()));
+            if let Some(m) = gomod.module.as_deref() {
+                named.insert(m);
+            }
+            // One version per module, the highest, as minimal version selection picks.
+            let mut extra: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+            for (&(module, version), &h) in &sums {
+                if named.contains(module) {
+                    continue;
+                }
+                match extra.get(module) {
+                    Some((v, _)) if version_cmp(v, version).is_ge() => {}
+                    _ => {
+                        extra.insert(module, (version, h));
+                    }
+                }
+            }
+            let mut added = Vec::new();
+            for (module, (version, h)) in extra {
+                let mut c = Component::new(Ecosystem::Golang, module, version, sum_rel)
+                    .property("from-go-sum", "true")
+                    .property("go-sum-h1", h);
+                c.scope = Scope::Transitive;
+                added.push(c);
+            }
+            for c in added {
+                components.entry(c.purl.clone()).or_insert(c);
             }
         }
     }
@@ -464,6 +586,107 @@ example.com/new v1.1.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
         assert_eq!(l.root.purl, "pkg:golang/proj");
         assert_eq!(l.components.len(), 1);
         assert!(l.components.iter().all(|c| c.properties.is_empty()));
+        // No `go` line means Go 1.16: a partial list.
+        assert_eq!(l.root.properties["incomplete"], INCOMPLETE);
+    }
+
+    const OLD_GOMOD: &str = "module example.com/legacy
+
+go 1.16
+
+require (
+\tgithub.com/spf13/cobra v1.1.3
+\texample.com/old v1.0.0
+)
+
+replace example.com/old => example.com/new v1.1.0
+";
+
+    const OLD_GOSUM: &str = "github.com/spf13/cobra v1.1.3 h1:xghbfqPkxzxP3C/f3n5y4Mb4AgMHOZtGXEtHiRiZ1KY=
+github.com/spf13/cobra v1.1.3/go.mod h1:pGADOWyqRD/YMrPZigI/zbliZ2wVD/23d+is3pSWzOo=
+github.com/spf13/pflag v1.0.5 h1:iy+VFUOCP1a+8yFto/drg2CJ5u0yRoB7fZw3DKv/JXA=
+github.com/spf13/pflag v1.0.5/go.mod h1:McXfInJRrz4CZXVZOBLb0bTZqETkiAhM9Iw0y3An2Bg=
+github.com/spf13/pflag v1.0.3/go.mod h1:DYY7MBk1bdzusC3SYhjObp+wFpr4gzcvqqNjLnInEg4=
+github.com/inconshreveable/mousetrap v1.0.0 h1:Z8tu5sraLXCXIcARxBp/8cbvlwVa7Z1NHg9XEKhtSvM=
+github.com/inconshreveable/mousetrap v1.0.0/go.mod h1:PxqpIOohrfYFl8Lp2ou8Q/AXuP5sKLvrKLH1IOfdfb8=
+github.com/cpuguy83/go-md2man/v2 v2.0.0/go.mod h1:maD7wRr/U5Z6m/iR4s+kqSMx2CaBsrgA7czyZG/E6dU=
+golang.org/x/sys v0.0.0-20190412213103-97732733099d h1:+R4KGOnez64A81RvjARKc4UT5/tI9ujCIVX+P5KiHuI=
+golang.org/x/sys v0.0.0-20200930185726-fdedc70b468f h1:+Nyd8tzPX9R7BWHguqsrbFdRx3WQ/1ib8I44HXV5yTA=
+golang.org/x/sys v0.0.0-20200930185726-fdedc70b468f/go.mod h1:h1NjWce9XRLGQEsW7wpKNCjG9DtNlClVuFLEZdDNbEs=
+example.com/new v1.1.0 h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
+example.com/old v1.0.0 h1:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=
+";
+
+    #[test]
+    fn before_go_1_17_go_sum_fills_in_the_build_list() {
+        let l = parse("go.mod", OLD_GOMOD, Some(("go.sum", OLD_GOSUM)), "d").expect("parses");
+        assert_eq!(l.root.properties["incomplete"], INCOMPLETE);
+        let by = by_purl(&l);
+        assert_eq!(
+            by.keys().copied().collect::<Vec<_>>(),
+            [
+                "pkg:golang/example.com/new@v1.1.0",
+                "pkg:golang/github.com/inconshreveable/mousetrap@v1.0.0",
+                "pkg:golang/github.com/spf13/cobra@v1.1.3",
+                "pkg:golang/github.com/spf13/pflag@v1.0.5",
+                "pkg:golang/golang.org/x/sys@v0.0.0-20200930185726-fdedc70b468f",
+            ]
+        );
+        let pflag = by["pkg:golang/github.com/spf13/pflag@v1.0.5"];
+        assert_eq!(pflag.scope, Scope::Transitive);
+        assert_eq!(pflag.properties["from-go-sum"], "true");
+        assert_eq!(
+            pflag.properties["go-sum-h1"],
+            "h1:iy+VFUOCP1a+8yFto/drg2CJ5u0yRoB7fZw3DKv/JXA="
+        );
+        assert_eq!(pflag.sources, BTreeSet::from(["go.sum".to_string()]));
+        let cobra = by["pkg:golang/github.com/spf13/cobra@v1.1.3"];
+        assert_eq!(cobra.scope, Scope::Direct);
+        assert!(!cobra.properties.contains_key("from-go-sum"));
+        assert!(
+            !by["pkg:golang/example.com/new@v1.1.0"]
+                .properties
+                .contains_key("from-go-sum")
+        );
+        assert_eq!(l.edges["pkg:golang/example.com/legacy"].len(), 5);
+
+        // The same files with `go 1.17`: go.mod is the whole list, go.sum adds nothing.
+        let new = OLD_GOMOD.replace("go 1.16", "go 1.17");
+        let l = parse("go.mod", &new, Some(("go.sum", OLD_GOSUM)), "d").expect("parses");
+        assert!(!l.root.properties.contains_key("incomplete"));
+        assert_eq!(l.components.len(), 2);
+        // Without go.sum the root still says the list is partial.
+        let l = parse("go.mod", OLD_GOMOD, None, "d").expect("parses");
+        assert_eq!(l.root.properties["incomplete"], INCOMPLETE);
+        assert_eq!(l.components.len(), 2);
+    }
+
+    #[test]
+    fn go_versions_and_module_version_order() {
+        for (go, old) in [
+            (None, true),
+            (Some("1.16"), true),
+            (Some("1.12"), true),
+            (Some("1.17"), false),
+            (Some("1.21.0"), false),
+            (Some("1.22rc1"), false),
+            (Some("1.9"), true),
+            (Some("junk"), false),
+        ] {
+            assert_eq!(before_go_1_17(go), old, "{go:?}");
+        }
+        use std::cmp::Ordering::*;
+        assert_eq!(version_cmp("v1.10.0", "v1.9.9"), Greater);
+        assert_eq!(version_cmp("v1.0.0", "v1.0.0-rc.1"), Greater);
+        assert_eq!(version_cmp("v1.0.0-rc.2", "v1.0.0-rc.10"), Less);
+        assert_eq!(
+            version_cmp(
+                "v0.0.0-20200930185726-fdedc70b468f",
+                "v0.0.0-20190412213103-97732733099d"
+            ),
+            Greater
+        );
+        assert_eq!(version_cmp("v2.0.0+incompatible", "v2.0.0"), Equal);
     }
 
     #[test]

@@ -12,8 +12,9 @@
 //! coordinate (`"group:artifact:..."` or `'group:artifact...'`) in the `build.gradle` or
 //! `build.gradle.kts` beside the lockfile is direct, and the root depends on it; everything else
 //! (also direct dependencies declared through a version catalog, `libs.x.y`) is transitive. The
-//! root is `rootProject.name` from `settings.gradle(.kts)` beside the lockfile, else the directory
-//! name. The legacy per-configuration `gradle/dependency-locks/*.lockfile` files (before Gradle 6)
+//! root is `pkg:generic/<name>`, with `rootProject.name` from `settings.gradle(.kts)` beside the
+//! lockfile, else the directory name (a Maven purl needs the project's group, which neither file
+//! records). The legacy per-configuration `gradle/dependency-locks/*.lockfile` files (before Gradle 6)
 //! are not read.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,7 +47,9 @@ pub fn parse(
     build: Option<&str>,
     project: &str,
 ) -> Result<Lockfile, InputError> {
-    let mut root = Component::new(Ecosystem::Maven, project, "", file);
+    // A Maven purl needs a group as its namespace, and neither the settings nor the lockfile name
+    // the project's: the root is generic.
+    let mut root = Component::new(Ecosystem::Generic, project, "", file);
     root.scope = Scope::Direct;
     let mut comps: BTreeMap<String, Component> = BTreeMap::new();
     let mut offset = 0;
@@ -176,7 +179,7 @@ empty=annotationProcessor,testAnnotationProcessor
     fn test_configurations_make_dev_components() {
         let build = "dependencies {\n    implementation(\"com.google.guava:guava:32.1.3-jre\")\n    testImplementation 'junit:junit:4.13.2'\n}\n";
         let l = parse("gradle.lockfile", LOCK, Some(build), "app").expect("parses");
-        assert_eq!(l.root.purl, "pkg:maven/app");
+        assert_eq!(l.root.purl, "pkg:generic/app");
         let by: BTreeMap<_, _> = l.components.iter().map(|c| (c.purl.as_str(), c)).collect();
         assert_eq!(by.len(), 5);
         let guava = by["pkg:maven/com.google.guava/guava@32.1.3-jre"];
@@ -196,7 +199,7 @@ empty=annotationProcessor,testAnnotationProcessor
         assert!(by["pkg:maven/org.testcontainers/postgresql@1.19.3"].dev);
         assert!(!by["pkg:maven/com.google.guava/failureaccess@1.0.1"].dev);
         assert_eq!(
-            l.edges["pkg:maven/app"],
+            l.edges["pkg:generic/app"],
             BTreeSet::from([
                 "pkg:maven/com.google.guava/guava@32.1.3-jre".to_string(),
                 "pkg:maven/junit/junit@4.13.2".to_string()

@@ -12,8 +12,11 @@
 //! range is left empty, with the property `unresolved-version` saying what was declared.
 //! Scope `test` and `provided` make a component `dev`; `<optional>true</optional>` makes it
 //! optional; a `classifier` and a `type` other than `jar` become purl qualifiers. Every declared
-//! dependency is direct. The root is the project's `groupId:artifactId:version`.
+//! dependency is direct. The root is the project's `groupId:artifactId:version`
+//! (`pkg:generic/<artifactId>@<version>` when neither the project nor its parent has a `groupId`:
+//! a Maven purl needs one).
 
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 
 use roxmltree::{Document, Node};
@@ -24,9 +27,11 @@ use crate::{Component, Ecosystem, InputError, Lockfile, Scope};
 pub const BEST_EFFORT: &str =
     "declared in pom.xml; transitive dependencies are not resolved without Maven";
 
-/// How deep `${a}` -> `${b}` -> ... is followed, and the longest value substitution may build.
+/// How deep `${a}` -> `${b}` -> ... is followed, the longest value substitution may build, and
+/// how many substitutions one POM may make in all.
 const MAX_DEPTH: usize = 16;
 const MAX_VALUE: usize = 4096;
+const MAX_SUBSTITUTIONS: usize = 100_000;
 
 /// A managed dependency's declared version and scope.
 type Managed<'a> = (Option<&'a str>, Option<&'a str>);
@@ -58,34 +63,115 @@ fn field<'a>(node: Node<'a, '_>, name: &str) -> Option<&'a str> {
 }
 
 /// `${name}` substitution from the POM's properties.
-struct Props(BTreeMap<String, String>);
+///
+/// Each property is expanded at most once and remembered with its nesting depth, so a POM whose
+/// properties each reference the next one many times (`<p1>${p2}${p2}...</p1>`) costs one expansion
+/// per property rather than a number of substitutions exponential in the chain's length; a
+/// reference back to a property being expanded (a cycle) fails at once. Every substitution, cached
+/// or not, also spends from a budget shared by the whole POM.
+struct Props {
+    raw: BTreeMap<String, String>,
+    /// Property -> its expansion and the nesting depth of its references, or the smallest depth
+    /// at which it failed (`0`: it fails wherever it is used).
+    memo: RefCell<BTreeMap<String, Memo>>,
+    /// The properties being expanded (cycle detection).
+    active: RefCell<BTreeSet<String>>,
+    budget: Cell<usize>,
+}
+
+/// A property's expansion and the depth of its references, or the depth it failed at.
+type Memo = Result<(String, usize), usize>;
+
+/// Why an expansion failed.
+enum Fail {
+    /// Nested deeper than [`MAX_DEPTH`] from where it started; it may succeed from nearer the top.
+    TooDeep,
+    /// Unknown property, a cycle, too long a value or the budget spent: fails wherever it is used.
+    Never,
+}
 
 impl Props {
-    /// `s` with every `${name}` replaced; `None` when one is unknown (or the expansion runs away).
-    fn expand(&self, s: &str) -> Option<String> {
-        self.expand_at(s, 0)
+    fn new(raw: BTreeMap<String, String>) -> Self {
+        Props {
+            raw,
+            memo: RefCell::new(BTreeMap::new()),
+            active: RefCell::new(BTreeSet::new()),
+            budget: Cell::new(MAX_SUBSTITUTIONS),
+        }
     }
 
-    fn expand_at(&self, s: &str, depth: usize) -> Option<String> {
+    /// `s` with every `${name}` replaced; `None` when one is unknown (or the expansion runs away).
+    fn expand(&self, s: &str) -> Option<String> {
+        self.expand_at(s, 0).ok().map(|(value, _)| value)
+    }
+
+    /// `s` expanded at nesting depth `depth`, with the depth of its deepest reference below it.
+    fn expand_at(&self, s: &str, depth: usize) -> Result<(String, usize), Fail> {
         if depth > MAX_DEPTH {
-            return None;
+            return Err(Fail::TooDeep);
         }
         let mut out = String::new();
+        let mut height = 0;
         let mut rest = s;
         while let Some(i) = rest.find("${") {
-            out.push_str(rest.get(..i)?);
-            let after = rest.get(i + 2..)?;
-            let end = after.find('}')?;
-            let name = after.get(..end)?.trim();
-            let value = self.0.get(name)?;
-            out.push_str(&self.expand_at(value, depth + 1)?);
+            out.push_str(rest.get(..i).ok_or(Fail::Never)?);
+            let after = rest.get(i + 2..).ok_or(Fail::Never)?;
+            let end = after.find('}').ok_or(Fail::Never)?;
+            let name = after.get(..end).ok_or(Fail::Never)?.trim();
+            let spent = self.budget.get().checked_sub(1).ok_or(Fail::Never)?;
+            self.budget.set(spent);
+            let h = self.property(name, depth + 1, &mut out)?;
+            height = height.max(h + 1);
             if out.len() > MAX_VALUE {
-                return None;
+                return Err(Fail::Never);
             }
-            rest = after.get(end + 1..)?;
+            rest = after.get(end + 1..).ok_or(Fail::Never)?;
         }
         out.push_str(rest);
-        Some(out)
+        if out.len() > MAX_VALUE {
+            return Err(Fail::Never);
+        }
+        Ok((out, height))
+    }
+
+    /// Append property `name`, expanded at nesting depth `depth`, to `out`; its height.
+    fn property(&self, name: &str, depth: usize, out: &mut String) -> Result<usize, Fail> {
+        match self.memo.borrow().get(name) {
+            Some(Ok((value, height))) if depth + height <= MAX_DEPTH => {
+                out.push_str(value);
+                return Ok(*height);
+            }
+            Some(Ok(_)) => return Err(Fail::TooDeep),
+            Some(Err(0)) => return Err(Fail::Never),
+            Some(Err(failed_at)) if depth >= *failed_at => return Err(Fail::TooDeep),
+            _ => {}
+        }
+        let raw = self.raw.get(name).ok_or(Fail::Never)?;
+        if !self.active.borrow_mut().insert(name.to_string()) {
+            return Err(Fail::Never);
+        }
+        let result = self.expand_at(raw, depth);
+        self.active.borrow_mut().remove(name);
+        let mut memo = self.memo.borrow_mut();
+        match result {
+            Ok((value, height)) => {
+                out.push_str(&value);
+                memo.insert(name.to_string(), Ok((value, height)));
+                Ok(height)
+            }
+            Err(Fail::TooDeep) => {
+                let at = match memo.get(name) {
+                    Some(Err(prev)) => depth.min(*prev),
+                    _ => depth,
+                };
+                memo.insert(name.to_string(), Err(at.max(1)));
+                Err(Fail::TooDeep)
+            }
+            Err(Fail::Never) => {
+                memo.insert(name.to_string(), Err(0));
+                Err(Fail::Never)
+            }
+        }
     }
 }
 
@@ -140,7 +226,7 @@ pub fn parse(file: &str, text: &str) -> Result<Lockfile, InputError> {
             }
         }
     }
-    let props = Props(props);
+    let props = Props::new(props);
 
     let root_group = group_raw.and_then(|g| props.expand(g)).unwrap_or_default();
     let root_artifact = artifact_raw.and_then(|a| props.expand(a)).ok_or_else(|| {
@@ -154,13 +240,18 @@ pub fn parse(file: &str, text: &str) -> Result<Lockfile, InputError> {
     let root_version = version_raw
         .and_then(|v| props.expand(v))
         .unwrap_or_default();
-    let root_name = if root_group.is_empty() {
-        root_artifact.clone()
+    // A Maven purl needs the groupId as its namespace: without one the root is generic.
+    let mut root = if root_group.is_empty() {
+        Component::new(Ecosystem::Generic, &root_artifact, &root_version, file)
     } else {
-        format!("{root_group}:{root_artifact}")
-    };
-    let mut root = Component::new(Ecosystem::Maven, &root_name, &root_version, file)
-        .property("best-effort", BEST_EFFORT);
+        Component::new(
+            Ecosystem::Maven,
+            &format!("{root_group}:{root_artifact}"),
+            &root_version,
+            file,
+        )
+    }
+    .property("best-effort", BEST_EFFORT);
     root.scope = Scope::Direct;
 
     // dependencyManagement: (groupId, artifactId) -> (version, scope), as declared.
@@ -454,6 +545,79 @@ mod tests {
             "[1.0,2.0)"
         );
         assert!(by.contains_key("pkg:maven/org.x/fixtures@1.0?classifier=tests&type=test-jar"));
+    }
+
+    #[test]
+    fn nested_empty_expansions_finish_fast() {
+        // Each property references the next a thousand times and the last is empty: without
+        // memoised expansion this is 1000^4 substitutions that each produce nothing, so no
+        // length limit is ever reached.
+        let refs = |p: &str| format!("${{{p}}}").repeat(1000);
+        let text = pom(&format!(
+            r#"
+  <groupId>g</groupId><artifactId>a</artifactId><version>1</version>
+  <properties>
+    <p1>{}</p1><p2>{}</p2><p3>{}</p3><p4>{}</p4><p5></p5>
+  </properties>
+  <dependencies>
+    <dependency><groupId>g${{p1}}</groupId><artifactId>b${{p1}}</artifactId><version>2${{p1}}</version></dependency>
+  </dependencies>"#,
+            refs("p2"),
+            refs("p3"),
+            refs("p4"),
+            refs("p5"),
+        ));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(parse("pom.xml", &text));
+        });
+        let l = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("finishes in well under 10 s")
+            .expect("parses");
+        assert_eq!(l.components[0].purl, "pkg:maven/g/b@2");
+    }
+
+    #[test]
+    fn memoised_expansion_keeps_the_depth_limit() {
+        // c0 -> c1 -> ... -> c17 = 9: from `${c2}` the value sits at depth 16 (allowed), from
+        // `${c1}` at 17 (too deep), as without the cache, although c2.. were cached first.
+        let chain: String = (0..=MAX_DEPTH)
+            .map(|i| format!("<c{i}>${{c{}}}</c{i}>", i + 1))
+            .collect();
+        let text = pom(&format!(
+            r#"
+  <groupId>g</groupId><artifactId>a</artifactId><version>1</version>
+  <properties>{chain}<c{}>9</c{}></properties>
+  <dependencies>
+    <dependency><groupId>g</groupId><artifactId>short</artifactId><version>${{c8}}</version></dependency>
+    <dependency><groupId>g</groupId><artifactId>long</artifactId><version>${{c0}}</version></dependency>
+    <dependency><groupId>g</groupId><artifactId>ok</artifactId><version>${{c2}}</version></dependency>
+    <dependency><groupId>g</groupId><artifactId>edge</artifactId><version>${{c1}}</version></dependency>
+  </dependencies>"#,
+            MAX_DEPTH + 1,
+            MAX_DEPTH + 1,
+        ));
+        let l = parse("pom.xml", &text).expect("parses");
+        let by = by_purl(&l);
+        assert!(by.contains_key("pkg:maven/g/short@9"));
+        assert!(by.contains_key("pkg:maven/g/ok@9"));
+        assert_eq!(
+            by["pkg:maven/g/long"].properties["unresolved-version"],
+            "${c0}"
+        );
+        assert_eq!(
+            by["pkg:maven/g/edge"].properties["unresolved-version"],
+            "${c1}"
+        );
+    }
+
+    #[test]
+    fn root_without_group_is_generic() {
+        let text = pom("  <artifactId>tool</artifactId><version>0.3</version>");
+        let l = parse("pom.xml", &text).expect("parses");
+        assert_eq!(l.root.purl, "pkg:generic/tool@0.3");
+        assert_eq!(l.edges["pkg:generic/tool@0.3"].len(), 0);
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //!   earlier): a Hex package. The outer checksum is the SHA-256 of the whole package tarball
 //!   (hexpm/specifications, `package_tarball.md`) and becomes the hash; the deprecated inner
 //!   checksum (over the tarball's parts) is kept as the property `hex-inner-checksum`. A repository
-//!   other than `hexpm` (an organisation's) is the property `repo`. Each dependency
+//!   other than `hexpm` is the property `repo`; an organisation's repository on hex.pm
+//!   (`hexpm:acme`) is also the purl namespace (`pkg:hex/acme/private_lib@0.2.0`, as the purl
+//!   spec's `hex` type says). Each dependency
 //!   `{:app, "requirement", [hex: :package, optional: bool, ...]}` is an edge to that app's entry.
 //! - `{:git, "url", "revision", opts}`: a Git dependency, with no version; the properties `git`,
 //!   `git-revision` and, from `opts`, `git-ref` (`branch`, `tag` or `ref`).
@@ -408,6 +410,11 @@ pub fn parse(
                     if repo != "hexpm" {
                         c = c.property("repo", repo);
                     }
+                    // An organisation's private repository on hex.pm: the purl namespace (purl
+                    // spec, `hex` type).
+                    if let Some(org) = repo.strip_prefix("hexpm:").filter(|o| !o.is_empty()) {
+                        c.purl = crate::purl::build("hex", Some(org), package, version, &[]);
+                    }
                 }
                 if let Some(outer) = parts.get(7).and_then(Term::str) {
                     if outer.len() == 64 && outer.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -568,6 +575,7 @@ end
         assert_eq!(
             by.keys().copied().collect::<Vec<_>>(),
             [
+                "pkg:hex/acme/private_lib@0.2.0",
                 "pkg:hex/bunt@1.0.0",
                 "pkg:hex/credo@1.7.5",
                 "pkg:hex/decimal@2.1.1",
@@ -575,7 +583,6 @@ end
                 "pkg:hex/jason@1.4.1",
                 "pkg:hex/my_fork",
                 "pkg:hex/old_pkg@0.1.0",
-                "pkg:hex/private_lib@0.2.0",
                 "pkg:hex/telemetry@1.2.1",
             ]
         );
@@ -599,7 +606,7 @@ end
         assert_eq!(git.scope, Scope::Direct);
         assert!(by["pkg:hex/old_pkg@0.1.0"].hashes.is_empty());
         assert_eq!(
-            by["pkg:hex/private_lib@0.2.0"].properties["repo"],
+            by["pkg:hex/acme/private_lib@0.2.0"].properties["repo"],
             "hexpm:acme"
         );
         // Dev-only: credo (only: [:dev, :test]) and what only it needs.

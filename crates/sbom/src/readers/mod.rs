@@ -64,7 +64,8 @@ pub const MANIFESTS: &[(&str, &[&str])] = &[
             "pnpm-lock.yaml",
         ],
     ),
-    ("pyproject.toml", &["poetry.lock", "uv.lock", "pdm.lock"]),
+    // `pdm.lock` has no reader yet: a PDM project is reported as a manifest without a lockfile.
+    ("pyproject.toml", &["poetry.lock", "uv.lock"]),
     ("Pipfile", &["Pipfile.lock"]),
     ("requirements.in", &["requirements.txt"]),
     ("Gemfile", &["Gemfile.lock"]),
@@ -184,23 +185,43 @@ pub fn read(path: &Path, rel: &str) -> Result<Lockfile, InputError> {
     })
 }
 
-/// A file's text, refusing files over [`MAX_FILE_SIZE`] and text that is not UTF-8.
+/// A file's text, refusing anything but a regular file (a `package.json -> /dev/zero` symlink or
+/// a FIFO beside a lockfile must not hang or exhaust memory), files over [`MAX_FILE_SIZE`], and text
+/// that is not UTF-8. A leading byte-order mark (Visual Studio, PowerShell) is dropped.
 pub fn read_capped(path: &Path) -> Result<String, String> {
+    use std::io::Read as _;
     let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if meta.len() > MAX_FILE_SIZE {
-        return Err(format!(
-            "{} bytes is over the {} MiB limit for a lockfile",
-            meta.len(),
-            MAX_FILE_SIZE / (1024 * 1024)
-        ));
+    if !meta.is_file() {
+        return Err("not a regular file".to_string());
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    String::from_utf8(bytes).map_err(|e| {
+    if meta.len() > MAX_FILE_SIZE {
+        return Err(too_large(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(too_large(bytes.len() as u64));
+    }
+    let mut text = String::from_utf8(bytes).map_err(|e| {
         format!(
             "not UTF-8 text (invalid byte at offset {})",
             e.utf8_error().valid_up_to()
         )
-    })
+    })?;
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
+}
+
+fn too_large(len: u64) -> String {
+    format!(
+        "{len} bytes is over the {} MiB limit for a lockfile",
+        MAX_FILE_SIZE / (1024 * 1024)
+    )
 }
 
 /// The last component of a directory (the fallback name of a project without one).
@@ -209,4 +230,105 @@ pub fn dir_name(dir: &Path) -> String {
     abs.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "root".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every lockfile under `tests/fixtures/sbom/`, cut at many points and with bytes flipped,
+    /// is read by its reader without a panic: a truncated or corrupt lockfile is an error (or a
+    /// smaller inventory), never a crash.
+    #[test]
+    fn only_regular_files_are_read_and_a_bom_is_dropped() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        assert_eq!(
+            read_capped(tmp.path()).expect_err("a directory"),
+            "not a regular file"
+        );
+        #[cfg(unix)]
+        {
+            let link = tmp.path().join("package.json");
+            std::os::unix::fs::symlink("/dev/zero", &link).expect("symlink");
+            assert_eq!(
+                read_capped(&link).expect_err("a device"),
+                "not a regular file"
+            );
+        }
+        let bom = tmp.path().join("packages.lock.json");
+        std::fs::write(&bom, "\u{feff}{}").expect("write");
+        assert_eq!(read_capped(&bom).expect("reads"), "{}");
+    }
+
+    #[test]
+    fn damaged_fixture_lockfiles_never_panic() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/sbom");
+        let mut files = Vec::new();
+        let mut stack = vec![fixtures];
+        while let Some(dir) = stack.pop() {
+            for e in std::fs::read_dir(&dir).expect("fixture dir").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(is_lockfile)
+                {
+                    files.push(p);
+                }
+            }
+        }
+        files.sort();
+        assert!(
+            files.len() >= 25,
+            "found only {} fixture lockfiles",
+            files.len()
+        );
+        let mut readers_seen = std::collections::BTreeSet::new();
+        for path in &files {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            let reader = reader_for(name).expect("a reader");
+            readers_seen.insert(reader.format);
+            let text = std::fs::read_to_string(path).expect("utf-8 fixture");
+            let dir = path.parent().expect("parent");
+            let parse = |t: &str| {
+                let input = Input {
+                    rel: name,
+                    text: t,
+                    dir,
+                    dir_name: "d",
+                };
+                let outcome = std::panic::catch_unwind(|| (reader.parse)(&input).is_ok());
+                assert!(
+                    outcome.is_ok(),
+                    "{}: panicked on {} bytes",
+                    path.display(),
+                    t.len()
+                );
+            };
+            parse(&text);
+            let step = (text.len() / 97).max(1);
+            let mut cut = 0;
+            while cut < text.len() {
+                if text.is_char_boundary(cut) {
+                    parse(&text[..cut]);
+                    // Flip one ASCII byte into a structural character.
+                    let mut damaged = text.clone().into_bytes();
+                    if damaged[cut].is_ascii() {
+                        damaged[cut] = b"{[\":,\n "[cut % 7];
+                        if let Ok(d) = String::from_utf8(damaged) {
+                            parse(&d);
+                        }
+                    }
+                }
+                cut += step;
+            }
+        }
+        assert_eq!(
+            readers_seen.len(),
+            READERS.len(),
+            "a reader has no fixture: read {readers_seen:?}"
+        );
+    }
 }

@@ -5,8 +5,11 @@
 //! the packages restored for it: `type` is `Direct`, `Transitive`, `Project` (a project reference, usually
 //! without a version; every project of the reference closure is listed)
 //! or `CentralTransitive` (v2: a transitive package pinned by central package management);
-//! `resolved` is the version and `contentHash` the base64 SHA-512 of the `.nupkg`, written here as
-//! hex. An entry's own `dependencies` (name -> version range) become edges to the package of that
+//! `resolved` is the version. `contentHash` is recorded as the property `nuget-content-hash`
+//! (base64, as written), not as a component hash: NuGet computes it over the package without its
+//! signature, so for a signed package (every package on nuget.org is signed) it is not the SHA-512
+//! of the `.nupkg` that is downloaded, and a scanner comparing it with that file would flag every
+//! package. An entry's own `dependencies` (name -> version range) become edges to the package of that
 //! name restored for the same framework. A package restored for several frameworks is one
 //! component (direct if any framework asks for it directly), with the frameworks in the property
 //! `frameworks`. Project references are components marked `project-reference`; the ones no other project
@@ -18,10 +21,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use base64::Engine;
 use serde::Deserialize;
 
-use crate::{Component, Ecosystem, Hash, HashAlg, InputError, Lockfile, Scope};
+use crate::{Component, Ecosystem, InputError, Lockfile, Scope};
 
 #[derive(Deserialize)]
 struct Lock {
@@ -120,11 +122,10 @@ pub fn parse(file: &str, text: &str, project: &str) -> Result<Lockfile, InputErr
             if project_ref {
                 c = c.property("project-reference", "true");
             }
-            if let Some(hex) = e.content_hash.as_deref().and_then(sha512_hex) {
-                c.hashes.insert(Hash {
-                    alg: HashAlg::Sha512,
-                    hex,
-                });
+            if let Some(hash) = e.content_hash.as_deref().map(str::trim)
+                && !hash.is_empty()
+            {
+                c = c.property("nuget-content-hash", hash);
             }
             let to = edges.entry(c.purl.clone()).or_default();
             to.extend(
@@ -141,7 +142,12 @@ pub fn parse(file: &str, text: &str, project: &str) -> Result<Lockfile, InputErr
                     if c.scope == Scope::Direct {
                         existing.scope = Scope::Direct;
                     }
-                    existing.hashes.extend(c.hashes);
+                    if let Some(hash) = c.properties.remove("nuget-content-hash") {
+                        existing
+                            .properties
+                            .entry("nuget-content-hash".to_string())
+                            .or_insert(hash);
+                    }
                 }
                 None => {
                     comps.insert(c.purl.clone(), c);
@@ -167,14 +173,6 @@ pub fn parse(file: &str, text: &str, project: &str) -> Result<Lockfile, InputErr
         components,
         edges,
     })
-}
-
-/// A base64 SHA-512 (`contentHash`) as lowercase hex; `None` unless it decodes to 64 bytes.
-pub fn sha512_hex(b64: &str) -> Option<String> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(b64.trim())
-        .ok()?;
-    (bytes.len() == 64).then(|| bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn json_error(file: &str, e: &serde_json::Error) -> InputError {
@@ -241,7 +239,7 @@ mod tests {
     }
 
     #[test]
-    fn frameworks_are_merged_and_content_hashes_become_hex() {
+    fn frameworks_are_merged_and_content_hashes_are_properties() {
         let l = parse("packages.lock.json", &lock(), "Api").expect("parses");
         assert_eq!(l.root.purl, "pkg:nuget/Api");
         let by: BTreeMap<_, _> = l.components.iter().map(|c| (c.purl.as_str(), c)).collect();
@@ -258,15 +256,16 @@ mod tests {
         // Direct for net6.0, transitive for net8.0: direct wins.
         assert_eq!(nj.scope, Scope::Direct);
         assert_eq!(nj.properties["frameworks"], "net6.0,net8.0");
-        assert_eq!(nj.hashes.len(), 1);
-        let h = nj.hashes.iter().next().expect("hash");
-        assert_eq!(h.alg, HashAlg::Sha512);
-        assert_eq!(
-            h.hex,
-            "1eb0b9057765d3420ff73795fb467ce3c4163c0a02afd3f76c311982e23e8242dc04a00ec62c7fb4b1000070be52f0cd3efe1ad9dd7c94e45e1cc39a80f6becd"
-        );
+        // The content hash is not the SHA-512 of the signed .nupkg: a property, not a hash.
+        assert!(nj.hashes.is_empty());
+        assert_eq!(nj.properties["nuget-content-hash"], NEWTONSOFT);
         assert_eq!(by["pkg:nuget/Serilog@3.1.1"].scope, Scope::Transitive);
         assert!(by["pkg:nuget/Polly@8.2.0"].hashes.is_empty());
+        assert_eq!(
+            by["pkg:nuget/Polly@8.2.0"].properties["nuget-content-hash"],
+            "not base64!"
+        );
+        assert!(l.components.iter().all(|c| c.hashes.is_empty()));
         assert_eq!(by["pkg:nuget/shared"].scope, Scope::Direct);
         assert_eq!(
             by["pkg:nuget/shared"].properties["project-reference"],
@@ -289,13 +288,6 @@ mod tests {
             l.edges["pkg:nuget/Polly@8.2.0"],
             BTreeSet::from(["pkg:nuget/Newtonsoft.Json@13.0.3".to_string()])
         );
-    }
-
-    #[test]
-    fn content_hash_must_be_a_sha512() {
-        assert_eq!(sha512_hex(NEWTONSOFT).map(|h| h.len()), Some(128));
-        assert_eq!(sha512_hex("AAEC"), None); // 3 bytes
-        assert_eq!(sha512_hex("%%%"), None);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! custom categories) maps package names to `version` (`==x`), `hashes`, `markers`, `extras` and,
 //! for non-index packages, `git`/`ref`, `path`, `file` or `editable`. A package is a component
 //! per version; it is dev when no `default` entry lists it (the property `categories` names the
-//! others). Markers and extras are kept as the properties `marker` and `extras`; git, path and file
+//! others). Its `hashes` (one per wheel and sdist) are its hash when there is one, else the property
+//! `artifact-sha256` (a wheel's digest is not the package's). Markers and extras are kept as the properties `marker` and `extras`; git, path and file
 //! sources as `url` or `editable`.
 //!
 //! The lockfile has no dependency graph. Direct: the packages the `Pipfile` beside it declares
@@ -13,6 +14,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
 
 use crate::{Component, Ecosystem, InputError, Lockfile, Scope};
 
@@ -33,6 +35,35 @@ struct Entry {
     file: Option<String>,
     #[serde(default)]
     editable: bool,
+}
+
+/// The lockfile's categories in key order (`_meta` and other `_` keys skipped), deserialised
+/// straight from the text so that a wrong type is reported at its line and column.
+struct Categories(Vec<(String, BTreeMap<String, Entry>)>);
+
+impl<'de> Deserialize<'de> for Categories {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Categories;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of package categories")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Categories, A::Error> {
+                let mut out = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if key.starts_with('_') {
+                        map.next_value::<IgnoredAny>()?;
+                    } else {
+                        let packages = map.next_value::<BTreeMap<String, Entry>>()?;
+                        out.push((key, packages));
+                    }
+                }
+                Ok(Categories(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// Tables of a `Pipfile` that are not package categories.
@@ -63,19 +94,22 @@ pub fn parse(
     pyproject: Option<&str>,
     dir_name: &str,
 ) -> Result<Lockfile, InputError> {
-    let lock: BTreeMap<String, serde_json::Value> =
-        serde_json::from_str(text).map_err(|e| InputError {
-            file: file.to_string(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        })?;
-    if !lock.contains_key("_meta") && !lock.contains_key("default") {
+    let json_error = |e: serde_json::Error| InputError {
+        file: file.to_string(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    };
+    // The top-level keys first: a file of another kind is named as such before its entries
+    // are checked.
+    let keys: BTreeMap<String, IgnoredAny> = serde_json::from_str(text).map_err(json_error)?;
+    if !keys.contains_key("_meta") && !keys.contains_key("default") {
         return Err(InputError::file(
             file,
             "not a Pipfile.lock: neither `_meta` nor `default`",
         ));
     }
+    let Categories(lock) = serde_json::from_str(text).map_err(json_error)?;
     // A `Pipfile` that is not valid TOML is as good as none.
     let declared: Option<BTreeSet<String>> = pipfile
         .and_then(|p| toml::from_str::<toml::Table>(p).ok())
@@ -90,26 +124,15 @@ pub fn parse(
 
     // purl -> (component, categories).
     let mut found: BTreeMap<String, (Component, BTreeSet<String>)> = BTreeMap::new();
-    for (category, packages) in &lock {
-        if category.starts_with('_') {
-            continue;
-        }
-        let Some(packages) = packages.as_object() else {
-            return Err(InputError::file(
-                file,
-                format!("`{category}` is not an object of packages"),
-            ));
-        };
-        for (name, value) in packages {
-            let entry: Entry = serde_json::from_value(value.clone())
-                .map_err(|e| InputError::file(file, format!("`{category}.{name}`: {e}")))?;
+    for (category, packages) in lock {
+        for (name, entry) in packages {
             let version = entry.version.as_deref().unwrap_or("");
             let version = version
                 .strip_prefix("===")
                 .or_else(|| version.strip_prefix("=="))
                 .unwrap_or(if version == "*" { "" } else { version })
                 .trim();
-            let mut c = Component::new(Ecosystem::Pypi, name, version, file);
+            let mut c = Component::new(Ecosystem::Pypi, &name, version, file);
             c.hashes
                 .extend(entry.hashes.iter().filter_map(|h| python::hash(h)));
             if let Some(m) = entry.markers.filter(|m| !m.is_empty()) {
@@ -132,7 +155,7 @@ pub fn parse(
             }
             let direct = declared
                 .as_ref()
-                .is_none_or(|d| d.contains(&normalize(name)));
+                .is_none_or(|d| d.contains(&normalize(&name)));
             c.scope = if direct {
                 Scope::Direct
             } else {
@@ -164,6 +187,7 @@ pub fn parse(
         if purl == root.purl {
             continue;
         }
+        python::artifact_hashes(&mut c);
         c.dev = !categories.contains("default");
         if categories.iter().any(|k| k != "default") {
             c = c.property(
@@ -188,7 +212,6 @@ pub fn parse(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::HashAlg;
 
     const H1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
     const H2: &str = "2222222222222222222222222222222222222222222222222222222222222222";
@@ -254,8 +277,9 @@ python_version = "3.11"
             ]
         );
         let requests = by["pkg:pypi/requests@2.31.0"];
-        assert_eq!(requests.hashes.len(), 2);
-        assert!(requests.hashes.iter().all(|h| h.alg == HashAlg::Sha256));
+        // Two artifact digests: a property, not the package's hash.
+        assert!(requests.hashes.is_empty());
+        assert_eq!(requests.properties["artifact-sha256"], format!("{H1} {H2}"));
         assert_eq!(requests.properties["extras"], "socks");
         assert_eq!(requests.properties["marker"], "python_version >= '3.8'");
         assert_eq!(requests.scope, Scope::Direct);
@@ -334,7 +358,26 @@ python_version = "3.11"
             "x",
         )
         .expect_err("bad entry");
-        assert!(e.message.contains("default.a"), "{e}");
+        assert_eq!((e.line, e.column), (1, 30), "{e}");
+        assert!(e.message.contains("invalid type"), "{e}");
+        let e = parse(
+            "Pipfile.lock",
+            "{\n  \"_meta\": {},\n  \"default\": {\n    \"a\": {\"version\": 1}\n  }\n}\n",
+            None,
+            None,
+            "x",
+        )
+        .expect_err("bad version type");
+        assert_eq!((e.line, e.column), (4, 22), "{e}");
+        let e = parse(
+            "Pipfile.lock",
+            "{\"_meta\": {}, \"develop\": [1]}",
+            None,
+            None,
+            "x",
+        )
+        .expect_err("category not an object");
+        assert_eq!((e.line, e.column), (1, 25), "{e}");
         let e =
             parse("Pipfile.lock", "{\"packages\": {}}", None, None, "x").expect_err("not pipenv");
         assert!(e.message.contains("not a Pipfile.lock"), "{e}");

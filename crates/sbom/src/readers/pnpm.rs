@@ -6,12 +6,15 @@
 //! keys name the package: `/name/1.0.0` (v5), `/name@1.0.0` (v6), `name@1.0.0` (v9, whose
 //! `snapshots` hold the dependencies). A key may carry the peer dependencies it was resolved
 //! with (`_react@18.2.0` in v5, `(react@18.2.0)` from v6) and a patch hash: both are stripped,
-//! so every variant is one component. A dependency's version is the rest of its key (or, for
+//! so every variant is one component. The patch hash (`(patch_hash=...)`, v6 and later; v5 folds
+//! it into an opaque suffix) is kept as the property `patch`; when the lockfile also holds an
+//! unpatched build of the same version (one purl), the property is `patch-partial` instead.
+//! An importer path leaving the lockfile's directory is an error (nothing outside it is read). A dependency's version is the rest of its key (or, for
 //! aliases and non-registry sources, the key itself); `link:../lib` points at another importer.
 //! `resolution.integrity` gives the hash; tarball, git and directory resolutions a `url`
 //! property. Dev and optional are computed on the graph (v9 does not record them).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
@@ -130,7 +133,12 @@ pub fn parse(input: &Input<'_>) -> Result<Lockfile, InputError> {
         .split('.')
         .next()
         .and_then(|m| m.parse().ok())
-        .ok_or_else(|| input.error_at(0, format!("unknown lockfileVersion `{}`", version.0)))?;
+        .ok_or_else(|| {
+            input.error_at(
+                version_offset(input.text),
+                format!("unknown lockfileVersion `{}`", version.0),
+            )
+        })?;
     let v5 = major < 6;
     let file = input.rel;
     let manifest = input
@@ -160,6 +168,9 @@ pub fn parse(input: &Input<'_>) -> Result<Lockfile, InputError> {
 
     // Key -> bom-ref.
     let mut refs: BTreeMap<&str, String> = BTreeMap::new();
+    // bom-ref -> patch hashes, and the bom-refs with an unpatched key.
+    let mut patches: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    let mut unpatched: BTreeSet<String> = BTreeSet::new();
     for (key, entry) in table {
         let base = strip_peers(key, v5);
         let info = packages
@@ -188,7 +199,27 @@ pub fn parse(input: &Input<'_>) -> Result<Lockfile, InputError> {
                 c = c.property("url", u);
             }
         }
-        refs.insert(key.as_str(), g.add(c));
+        let r = g.add(c);
+        match patch_hash(key) {
+            Some(h) => {
+                patches.entry(r.clone()).or_default().insert(h);
+            }
+            None => {
+                unpatched.insert(r.clone());
+            }
+        }
+        refs.insert(key.as_str(), r);
+    }
+    for (r, hashes) in patches {
+        let name = if unpatched.contains(&r) {
+            "patch-partial"
+        } else {
+            "patch"
+        };
+        let value = hashes.into_iter().collect::<Vec<_>>().join(" ");
+        if let Some(c) = g.component_mut(&r) {
+            c.properties.insert(name.to_string(), value);
+        }
     }
 
     let mut importers: BTreeMap<String, Importer> = lock
@@ -210,7 +241,8 @@ pub fn parse(input: &Input<'_>) -> Result<Lockfile, InputError> {
         if path == "." || path.is_empty() {
             importer_refs.insert(path.as_str(), root.clone());
         } else {
-            let (c, _) = workspace_component(input, path, None);
+            let (c, _) = workspace_component(input, path, None)
+                .map_err(|e| input.error_at(importer_offset(input.text, path), e))?;
             importer_refs.insert(path.as_str(), g.add_workspace(c));
         }
     }
@@ -270,6 +302,43 @@ fn strip_peers(key: &str, v5: bool) -> &str {
         key.find('(')
     };
     cut.and_then(|i| key.get(..i)).unwrap_or(key)
+}
+
+/// The patch hash of a v6+ key (`x@1.0.0(patch_hash=ab12)(react@18.2.0)` -> `ab12`).
+fn patch_hash(key: &str) -> Option<&str> {
+    let rest = key.split_once("(patch_hash=")?.1;
+    rest.split(')').next().filter(|h| !h.is_empty())
+}
+
+/// Where `lockfileVersion`'s value starts (for errors about it), or 0.
+fn version_offset(text: &str) -> usize {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix("lockfileVersion:") {
+            let value = rest.trim_start();
+            return offset + line.len() - value.len();
+        }
+        offset += line.len();
+    }
+    0
+}
+
+/// Where the key of importer `path` starts (an indented `path:` line after `importers:`), or 0.
+fn importer_offset(text: &str, path: &str) -> usize {
+    let mut offset = 0;
+    let mut in_importers = false;
+    for line in text.split_inclusive('\n') {
+        if !line.starts_with([' ', '\t']) {
+            in_importers = line.trim_end() == "importers:";
+        } else if in_importers {
+            let key = line.trim().trim_end_matches(':');
+            if key.trim_matches(['\'', '"']) == path {
+                return offset + line.len() - line.trim_start().len();
+            }
+        }
+        offset += line.len();
+    }
+    0
 }
 
 /// Where the version begins in a v5 key (after the name's one or two segments).
@@ -371,6 +440,11 @@ mod tests {
             "/x@1.0.0"
         );
         assert_eq!(strip_peers("x@1.0.0(patch_hash=abc)", false), "x@1.0.0");
+        assert_eq!(
+            patch_hash("x@1.0.0(patch_hash=abc)(react@18.2.0)"),
+            Some("abc")
+        );
+        assert_eq!(patch_hash("x@1.0.0(react@18.2.0)"), None);
         assert_eq!(key_name_version("/@s/x/1.0.0", true), ("@s/x", "1.0.0"));
         assert_eq!(key_name_version("/a_b/1.0.0", true), ("a_b", "1.0.0"));
         assert_eq!(key_name_version("/@s/x@1.0.0", false), ("@s/x", "1.0.0"));
@@ -618,12 +692,75 @@ packages: [1, 2]
         .expect_err("no version");
         assert!(e.message.contains("not a pnpm lockfile"), "{e}");
         let e = read(
-            "lockfileVersion: banana
+            "# comment
+lockfileVersion: banana
 ",
             tmp.path(),
         )
         .expect_err("bad version");
         assert!(e.message.contains("banana"), "{e}");
+        assert_eq!((e.line, e.column), (2, 18), "{e}");
+    }
+
+    #[test]
+    fn patched_packages_record_the_patch_hash() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let lock = |with_unpatched: bool| {
+            format!(
+                "lockfileVersion: '9.0'
+importers:
+  .:
+    dependencies:
+      ms:
+        specifier: 2.1.3
+        version: 2.1.3(patch_hash=f487eb)
+{}packages:
+  ms@2.1.3:
+    resolution: {{integrity: sha512-AAEC}}
+  other@1.0.0:
+    resolution: {{integrity: sha512-AAEC}}
+snapshots:
+  ms@2.1.3(patch_hash=f487eb): {{}}
+{}  other@1.0.0: {{}}
+",
+                if with_unpatched {
+                    "      other:\n        specifier: 1.0.0\n        version: 1.0.0\n"
+                } else {
+                    ""
+                },
+                if with_unpatched {
+                    "  ms@2.1.3: {}\n"
+                } else {
+                    ""
+                }
+            )
+        };
+        let l = read(&lock(false), tmp.path()).expect("parses");
+        let c = by_purl(&l);
+        assert_eq!(c["pkg:npm/ms@2.1.3"].properties["patch"], "f487eb");
+        assert!(!c["pkg:npm/other@1.0.0"].properties.contains_key("patch"));
+        let l = read(&lock(true), tmp.path()).expect("parses");
+        let ms = by_purl(&l)["pkg:npm/ms@2.1.3"].clone();
+        assert!(!ms.properties.contains_key("patch"), "{ms:?}");
+        assert_eq!(ms.properties["patch-partial"], "f487eb");
+    }
+
+    #[test]
+    fn importers_outside_the_lockfile_directory_are_refused() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let top = tmp.path().join("repo");
+        std::fs::create_dir_all(&top).expect("mkdir");
+        std::fs::write(tmp.path().join("package.json"), r#"{"name":"secret-name"}"#)
+            .expect("write");
+        for path in ["..", "../../etc", "/etc"] {
+            let text = format!(
+                "lockfileVersion: '9.0'\nimporters:\n  .: {{}}\n  '{path}':\n    dependencies: {{}}\n"
+            );
+            let e = read(&text, &top).expect_err(path);
+            assert_eq!((e.line, e.column), (4, 3), "{path}: {e}");
+            assert!(e.message.contains("outside"), "{e}");
+            assert!(!e.to_string().contains("secret"), "{e}");
+        }
     }
 
     fn fixture(name: &str) -> Lockfile {

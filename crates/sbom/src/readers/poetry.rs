@@ -1,7 +1,12 @@
 //! `poetry.lock`, written by Poetry 1.x (`category = "main"|"dev"`, hashes per package in `files`
 //! or, before lock-version 2.0, in `[metadata.files]`) and 2.x (`groups = [...]`). Every
-//! `[[package]]` is a component with its files' hashes. Development: `category = "dev"`, or
-//! `groups` without `main`; optional: `optional = true` (installed only for an extra). Non-registry
+//! `[[package]]` is a component; its files' digests are its hash when there is one file, else the
+//! property `artifact-sha256` (a wheel's digest is not the package's). Development:
+//! `category = "dev"`, or `groups` without `main`; Poetry 1.5 to 1.8 write neither, and then a
+//! package is dev when the graph reaches it only from the `pyproject.toml`'s development
+//! dependencies (`[tool.poetry.group.<g>.dependencies]`, `[tool.poetry.dev-dependencies]`,
+//! `[dependency-groups]`), not from its main ones. Optional: `optional = true` (installed only
+//! for an extra). Non-registry
 //! sources keep their location as the property `url` (git: `git+<url>@<commit>`), and
 //! `develop = true` directories as `editable`. `[package.dependencies]` (names as their authors
 //! wrote them, matched after PEP 503 normalisation) are the edges.
@@ -108,9 +113,11 @@ pub fn parse(
         c.hashes
             .extend(files.iter().filter_map(|f| python::hash(&f.hash)));
         c.optional = p.optional;
+        python::artifact_hashes(&mut c);
         c.dev = match (&p.groups, &p.category) {
             (Some(groups), _) => !groups.is_empty() && !groups.iter().any(|g| g == "main"),
             (None, Some(category)) => category == "dev",
+            // Poetry 1.5-1.8: worked out on the graph below.
             (None, None) => false,
         };
         if let Some(groups) = &p.groups {
@@ -150,6 +157,29 @@ pub fn parse(
                 .collect()
         })
         .collect();
+
+    // Poetry 1.5-1.8 record no category: dev is what only the development dependencies reach.
+    if let Some(p) = &project {
+        let reach = |names: &mut dyn Iterator<Item = &String>| -> BTreeSet<usize> {
+            let mut seen: BTreeSet<usize> = BTreeSet::new();
+            let mut stack: Vec<usize> = names
+                .flat_map(|n| by_name.get(n).into_iter().flatten().copied())
+                .collect();
+            while let Some(i) = stack.pop() {
+                if seen.insert(i) {
+                    stack.extend(deps.get(i).into_iter().flatten().copied());
+                }
+            }
+            seen
+        };
+        let main = reach(&mut p.dependencies.iter().chain(&p.optional));
+        let dev = reach(&mut p.dev.iter());
+        for (i, (c, pkg)) in comps.iter_mut().zip(&lock.package).enumerate() {
+            if pkg.groups.is_none() && pkg.category.is_none() {
+                c.dev = dev.contains(&i) && !main.contains(&i);
+            }
+        }
+    }
 
     let root_name = project.as_ref().and_then(|p| p.name.clone());
     let mut root = match &root_name {
@@ -201,7 +231,6 @@ pub fn parse(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::HashAlg;
 
     const H1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
     const H2: &str = "2222222222222222222222222222222222222222222222222222222222222222";
@@ -296,8 +325,9 @@ pytest = ">=8"
         let by = by_purl(&l);
         assert_eq!(by.len(), 6);
         let requests = by["pkg:pypi/requests@2.32.5"];
-        assert_eq!(requests.hashes.len(), 2);
-        assert!(requests.hashes.iter().all(|h| h.alg == HashAlg::Sha256));
+        // Two files: their digests are a property, not the package's hash.
+        assert!(requests.hashes.is_empty());
+        assert_eq!(requests.properties["artifact-sha256"], format!("{H1} {H2}"));
         assert_eq!(requests.scope, Scope::Direct);
         assert!(!requests.dev);
         assert!(by["pkg:pypi/pytest@8.4.2"].dev);
@@ -391,6 +421,79 @@ black = []
             black.properties["url"],
             "git+https://github.com/psf/black.git@abc123"
         );
+    }
+
+    #[test]
+    fn poetry_1_5_to_1_8_dev_from_the_graph() {
+        // Lock-version 2.0 as Poetry 1.5-1.8 write it: neither `category` nor `groups`.
+        let lock = r#"
+[[package]]
+name = "flask"
+version = "2.0.1"
+optional = false
+python-versions = ">=3.6"
+files = []
+
+[package.dependencies]
+click = ">=7.1.2"
+
+[[package]]
+name = "click"
+version = "8.0.1"
+optional = false
+python-versions = ">=3.6"
+files = []
+
+[[package]]
+name = "pytest"
+version = "8.0.0"
+optional = false
+python-versions = ">=3.8"
+files = []
+
+[package.dependencies]
+click = "*"
+pluggy = "*"
+
+[[package]]
+name = "pluggy"
+version = "1.4.0"
+optional = false
+python-versions = ">=3.8"
+files = []
+
+[[package]]
+name = "mkdocs"
+version = "1.5.0"
+optional = false
+python-versions = ">=3.8"
+files = []
+
+[[package]]
+name = "ruff"
+version = "0.3.0"
+optional = false
+python-versions = ">=3.8"
+files = []
+
+[metadata]
+lock-version = "2.0"
+python-versions = "^3.9"
+content-hash = "x"
+"#;
+        let manifest = "[tool.poetry]\nname = \"p\"\nversion = \"1\"\n[tool.poetry.dependencies]\npython = \"^3.9\"\nflask = \"^2\"\n[tool.poetry.group.test.dependencies]\npytest = \"*\"\n[tool.poetry.dev-dependencies]\nmkdocs = \"*\"\n[dependency-groups]\nlint = [\"ruff\"]\n";
+        let l = parse("poetry.lock", lock, Some(manifest), "dir").expect("parses");
+        let dev: Vec<&str> = l
+            .components
+            .iter()
+            .filter(|c| c.dev)
+            .map(|c| c.name.as_str())
+            .collect();
+        // click: reached from flask (main) too.
+        assert_eq!(dev, ["pytest", "pluggy", "mkdocs", "ruff"]);
+        // Without a pyproject nothing says what is dev.
+        let l = parse("poetry.lock", lock, None, "dir").expect("parses");
+        assert!(l.components.iter().all(|c| !c.dev));
     }
 
     #[test]

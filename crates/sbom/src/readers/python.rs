@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
-use crate::{Hash, HashAlg};
+use crate::{Component, Hash, HashAlg};
 
 /// PEP 503 normalisation: lowercase, runs of `-`, `_` and `.` become one `-`. Used to match names
 /// across files (`PySocks` in a dependency list is the `pysocks` package).
@@ -75,6 +75,33 @@ pub fn hash(text: &str) -> Option<Hash> {
         alg,
         hex: hex.to_ascii_lowercase(),
     })
+}
+
+/// Digests of a package's distribution files (wheels, sdist) are not digests of the component:
+/// when a component has more than one, they move from `hashes` to the properties
+/// `artifact-sha256` (and `artifact-sha384`, ... for other algorithms): the sorted hex digests,
+/// space-separated. A single digest stays in `hashes`.
+pub fn artifact_hashes(c: &mut Component) {
+    if c.hashes.len() <= 1 {
+        return;
+    }
+    let mut by_alg: std::collections::BTreeMap<&'static str, Vec<String>> =
+        std::collections::BTreeMap::new();
+    for h in std::mem::take(&mut c.hashes) {
+        let alg = match h.alg {
+            HashAlg::Sha1 => "sha1",
+            HashAlg::Sha256 => "sha256",
+            HashAlg::Sha384 => "sha384",
+            HashAlg::Sha512 => "sha512",
+        };
+        by_alg.entry(alg).or_default().push(h.hex);
+    }
+    for (alg, mut hexes) in by_alg {
+        hexes.sort();
+        hexes.dedup();
+        c.properties
+            .insert(format!("artifact-{alg}"), hexes.join(" "));
+    }
 }
 
 /// What a `pyproject.toml` says about the project: PEP 621 `[project]` or Poetry's
@@ -227,6 +254,24 @@ mod tests {
         assert_eq!(hash("md5:d41d8cd98f00b204e9800998ecf8427e"), None);
         assert_eq!(hash("sha256:abc"), None);
         assert_eq!(hash("sha256"), None);
+    }
+
+    #[test]
+    fn several_artifact_digests_become_a_property() {
+        let h = |c: char| hash(&format!("sha256:{}", c.to_string().repeat(64))).expect("hash");
+        let mut one = Component::new(crate::Ecosystem::Pypi, "a", "1", "f");
+        one.hashes.insert(h('a'));
+        artifact_hashes(&mut one);
+        assert_eq!(one.hashes.len(), 1);
+        assert!(one.properties.is_empty());
+        let mut two = Component::new(crate::Ecosystem::Pypi, "a", "1", "f");
+        two.hashes.extend([h('b'), h('a')]);
+        artifact_hashes(&mut two);
+        assert!(two.hashes.is_empty());
+        assert_eq!(
+            two.properties["artifact-sha256"],
+            format!("{} {}", "a".repeat(64), "b".repeat(64))
+        );
     }
 
     #[test]

@@ -10,9 +10,14 @@
 //! specifier). Editable lines (`-e path-or-url`) and direct references (`name @ url`, a bare VCS
 //! or archive URL) are components with the property `editable` or `url`; the name comes from
 //! `#egg=`, the archive's file name, the repository or the folder, the version only from an
-//! archive's file name. `-r`/`--requirement` includes are read relative to the including file
-//! (cycles and more than [`MAX_DEPTH`] levels are errors, as is an include that cannot be read);
-//! their components name the included file as evidence. `-c` constraints and other options are
+//! archive's file name; an editable or URL requirement naming the project's own folder (`-e .`)
+//! is the root, not a component. `--hash` digests are the component's hash when there is one,
+//! else (one per wheel and sdist) the property `artifact-sha256`. `-r`/`--requirement` includes
+//! are read relative to the including file and only inside the top file's directory (an
+//! absolute path, one leaving that directory or a symbolic link out of it is an error; errors
+//! quote no more of a file than the offending token); cycles and more than [`MAX_DEPTH`] levels
+//! are errors, as is an include that cannot be read; their components name the included file as
+//! evidence. `-c` constraints and other options are
 //! not components.
 //!
 //! Direct or transitive: pip-compile writes `# via` annotations under each pin. In an annotated
@@ -42,7 +47,15 @@ pub const READER: super::Reader = super::Reader {
     format: "requirements.txt",
     matches,
     parse: |input| {
-        let read = |path: &str| input.sibling(path);
+        // Includes stay inside the top file's directory, symbolic links included.
+        let top = std::fs::canonicalize(input.dir).ok();
+        let read = |path: &str| {
+            let real = std::fs::canonicalize(input.sibling_path(path)).ok()?;
+            if !top.as_ref().is_some_and(|t| real.starts_with(t)) {
+                return None;
+            }
+            super::read_capped(&real).ok()
+        };
         let pyproject = input.sibling("pyproject.toml");
         parse(
             input.rel,
@@ -118,7 +131,7 @@ pub fn parse(
         } else {
             Scope::Transitive
         };
-        if direct {
+        if direct && c.purl != root.purl {
             root_deps.insert(c.purl.clone());
         }
         for parent in e.via {
@@ -149,6 +162,9 @@ pub fn parse(
         }
     }
     by_purl.remove(&root.purl);
+    for c in by_purl.values_mut() {
+        python::artifact_hashes(c);
+    }
     Ok(Lockfile {
         path: file.to_string(),
         root,
@@ -312,8 +328,7 @@ impl Cx<'_> {
                     if target.is_empty() {
                         return Err(err(lead, format!("`{opt}` needs a path or URL")));
                     }
-                    let i = self.url_entry(path, rel, None, target, "editable", dev);
-                    Ok(Some(i))
+                    Ok(self.url_entry(path, rel, None, target, "editable", dev))
                 }
                 // Constraints and index, build and hash options are not components.
                 _ => Ok(None),
@@ -363,13 +378,19 @@ impl Cx<'_> {
                     None => {
                         return Err(err(
                             lead + at,
-                            format!("`--hash` expects `<alg>:<hex digest>`, got `{v}`"),
+                            format!(
+                                "`--hash` expects `<alg>:<hex digest>`, got `{}`",
+                                quote_token(v)
+                            ),
                         ));
                     }
                 }
             }
         }
-        let idx = self.requirement(path, rel, req, dev, |at, m| err(lead + at, m))?;
+        let Some(idx) = self.requirement(path, rel, req, dev, |at, m| err(lead + at, m))? else {
+            // The project itself (`-e .`): the root, not a component.
+            return Ok(None);
+        };
         if let Some(e) = self.entries.get_mut(idx) {
             e.comp.hashes.extend(hashes);
         }
@@ -396,15 +417,25 @@ impl Cx<'_> {
                 "`-r {target}` includes a URL; chainproof never fetches, so its requirements are not inventoried"
             )));
         }
-        let joined = if target.starts_with('/') {
-            target.to_string()
-        } else {
-            match path.rsplit_once('/') {
-                Some((dir, _)) => format!("{dir}/{target}"),
-                None => target.to_string(),
-            }
+        let absolute = target.starts_with(['/', '\\'])
+            || target.get(1..2) == Some(":")
+            || target.starts_with('~');
+        let joined = match path.rsplit_once('/') {
+            Some((dir, _)) => format!("{dir}/{target}"),
+            None => target.to_string(),
         };
         let inc = normalize_path(&joined);
+        if absolute || inc == ".." || inc.starts_with("../") {
+            let dir = if self.top_dir.is_empty() {
+                "."
+            } else {
+                self.top_dir
+            };
+            return Err(err(format!(
+                "`-r {}` points outside `{dir}`, the directory of the requirements file being read; chainproof reads includes only inside it",
+                quote_token(target)
+            )));
+        }
         if self.stack.contains(&inc) {
             let mut chain = self.stack.clone();
             chain.push(inc);
@@ -421,7 +452,7 @@ impl Cx<'_> {
         let Some(text) = (self.read)(&inc) else {
             return Err(err(format!("cannot read the included file `{target}`")));
         };
-        let rel = if self.top_dir.is_empty() || inc.starts_with('/') {
+        let rel = if self.top_dir.is_empty() {
             inc.clone()
         } else {
             normalize_path(&format!("{}/{inc}", self.top_dir))
@@ -437,7 +468,7 @@ impl Cx<'_> {
         req: &str,
         dev: bool,
         err: impl Fn(usize, String) -> InputError,
-    ) -> Result<usize, InputError> {
+    ) -> Result<Option<usize>, InputError> {
         let len = python::name_len(req);
         if len == 0 || looks_like_url(req) {
             if looks_like_url(req) {
@@ -446,7 +477,10 @@ impl Cx<'_> {
             }
             return Err(err(
                 0,
-                format!("expected a requirement, an option or a URL, found `{req}`"),
+                format!(
+                    "expected a requirement, an option or a URL, found `{}`",
+                    quote_token(req)
+                ),
             ));
         }
         let name = req.get(..len).unwrap_or("");
@@ -482,7 +516,7 @@ impl Cx<'_> {
                 return Err(err(rest_at, "`@` needs a URL".into()));
             }
             let i = self.url_entry(path, rel, Some(name), url, "url", dev);
-            if let Some(e) = self.entries.get_mut(i) {
+            if let Some(e) = i.and_then(|i| self.entries.get_mut(i)) {
                 set(&mut e.comp, "extras", extras);
                 set(&mut e.comp, "marker", marker.map(|m| m.trim().to_string()));
             }
@@ -510,7 +544,10 @@ impl Cx<'_> {
                 if !ok {
                     return Err(err(
                         spec_at,
-                        format!("invalid version specifier `{c}` for `{name}`"),
+                        format!(
+                            "invalid version specifier `{}` for `{name}`",
+                            quote_token(c)
+                        ),
                     ));
                 }
             }
@@ -529,10 +566,11 @@ impl Cx<'_> {
         }
         set(&mut c, "extras", extras);
         set(&mut c, "marker", marker);
-        Ok(self.push(path, name, c))
+        Ok(Some(self.push(path, name, c)))
     }
 
-    /// An editable or URL requirement; `kind` is the property (`editable` or `url`).
+    /// An editable or URL requirement; `kind` is the property (`editable` or `url`). `None` when
+    /// it names the project itself (`-e .`, `file:.`): that is the root, not a component.
     fn url_entry(
         &mut self,
         path: &str,
@@ -541,7 +579,10 @@ impl Cx<'_> {
         target: &str,
         kind: &str,
         dev: bool,
-    ) -> usize {
+    ) -> Option<usize> {
+        if is_project_dir(path, target) {
+            return None;
+        }
         let (guess, version) = name_from_url(target);
         let name = name
             .map(str::to_string)
@@ -555,7 +596,7 @@ impl Cx<'_> {
         )
         .property(kind, target);
         c.dev = dev;
-        self.push(path, &name, c)
+        Some(self.push(path, &name, c))
     }
 
     fn push(&mut self, path: &str, name: &str, comp: Component) -> usize {
@@ -567,6 +608,35 @@ impl Cx<'_> {
             via: Vec::new(),
         });
         self.entries.len() - 1
+    }
+}
+
+/// Whether an editable or URL target names the project's own folder (the top file's directory):
+/// `.`, `./`, `file:.`, `.[extras]`, `..` from a file in a subfolder.
+fn is_project_dir(path: &str, target: &str) -> bool {
+    let t = target.split('#').next().unwrap_or(target);
+    let t = t
+        .strip_prefix("file://")
+        .or_else(|| t.strip_prefix("file:"))
+        .unwrap_or(t);
+    let t = t.split('[').next().unwrap_or(t);
+    if t.is_empty() || t.contains("://") || t.starts_with('/') || !t.starts_with('.') {
+        return false;
+    }
+    let joined = match path.rsplit_once('/') {
+        Some((dir, _)) => format!("{dir}/{t}"),
+        None => t.to_string(),
+    };
+    normalize_path(&joined).is_empty()
+}
+
+/// A piece of the file quoted in an error: its first word, cut short (an error never echoes
+/// more of a file than the offending token).
+fn quote_token(text: &str) -> String {
+    let word = text.split_whitespace().next().unwrap_or("");
+    match word.char_indices().nth(60) {
+        Some((i, _)) => format!("{}...", word.get(..i).unwrap_or("")),
+        None => word.to_string(),
     }
 }
 
@@ -713,7 +783,6 @@ fn normalize_path(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::HashAlg;
 
     fn files(map: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
         let map: BTreeMap<String, String> = map
@@ -766,13 +835,9 @@ mod tests {
             ["pkg:pypi/click@8.1.7", "pkg:pypi/requests-oauthlib@1.3.1"]
         );
         let r = by["pkg:pypi/requests-oauthlib@1.3.1"];
-        assert_eq!(r.hashes.len(), 2);
-        assert!(r.hashes.iter().all(|h| h.alg == HashAlg::Sha256));
-        assert!(
-            r.hashes
-                .iter()
-                .any(|h| h.hex == HASH_B.to_ascii_lowercase())
-        );
+        // Two artifact digests: a property, not the component's hash.
+        assert!(r.hashes.is_empty());
+        assert!(r.properties["artifact-sha256"].contains(&HASH_B.to_ascii_lowercase()));
         assert!(by["pkg:pypi/click@8.1.7"].hashes.is_empty());
         assert_eq!(r.scope, Scope::Direct);
         assert_eq!(l.root.purl, "pkg:pypi/app");
@@ -975,6 +1040,140 @@ mod tests {
         for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
             let _ = read(&text[..end], &[("a.txt", "-r a.txt\n")]);
         }
+    }
+
+    #[test]
+    fn includes_never_leave_the_top_directory_nor_echo_their_target() {
+        let secret = "root:x:0:0:secret-contents:/root:/bin/bash\n";
+        for target in [
+            "/etc/passwd",
+            "../outside.txt",
+            "sub/../../outside.txt",
+            "~/x.txt",
+        ] {
+            let e = read(
+                &format!("ok==1\n-r {target}\n"),
+                &[("/etc/passwd", secret), ("../outside.txt", secret)],
+            )
+            .expect_err(target);
+            assert_eq!(
+                (e.file.as_str(), e.line, e.column),
+                ("app/requirements.txt", 2, 4),
+                "{target}: {e}"
+            );
+            assert!(e.message.contains("outside"), "{e}");
+            assert!(!e.to_string().contains("secret"), "{e}");
+        }
+        // From an included file, `..` back to the top directory is fine, above it is not.
+        let ok = read(
+            "-r sub/a.txt\n",
+            &[("sub/a.txt", "-r ../b.txt\n"), ("b.txt", "six==1.16.0\n")],
+        )
+        .expect("inside");
+        assert_eq!(ok.components.len(), 1);
+        let e = read(
+            "-r sub/a.txt\n",
+            &[("sub/a.txt", "-r ../../b.txt\n"), ("../b.txt", "six==1\n")],
+        )
+        .expect_err("above");
+        assert_eq!((e.file.as_str(), e.line), ("app/sub/a.txt", 1));
+        // An included file's bad line is quoted by its first token only.
+        let e = read(
+            "-r a.txt\n",
+            &[("a.txt", "!secret-token and more secret words\n")],
+        )
+        .expect_err("bad line");
+        assert!(e.message.ends_with("found `!secret-token`"), "{e}");
+    }
+
+    #[test]
+    fn includes_through_symbolic_links_out_of_the_directory_are_refused() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let top = tmp.path().join("app");
+        std::fs::create_dir_all(&top).expect("mkdir");
+        std::fs::write(tmp.path().join("outside.txt"), "leaked==1\n").expect("write");
+        std::fs::write(top.join("inside.txt"), "six==1.16.0\n").expect("write");
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(tmp.path().join("outside.txt"), top.join("link.txt"))
+            .expect("symlink");
+        let run = |text: &str| {
+            (READER.parse)(&super::super::Input {
+                rel: "app/requirements.txt",
+                text,
+                dir: &top,
+                dir_name: "app",
+            })
+        };
+        let l = run("-r inside.txt\n").expect("inside");
+        assert_eq!(l.components[0].purl, "pkg:pypi/six@1.16.0");
+        #[cfg(unix)]
+        {
+            let e = run("-r link.txt\n").expect_err("symlink out");
+            assert!(e.message.contains("cannot read"), "{e}");
+        }
+    }
+
+    #[test]
+    fn editable_project_itself_is_the_root() {
+        for pyproject in [
+            None,
+            Some("[project]\nname = \"Demo_App\"\nversion = \"0.3.0\"\n"),
+        ] {
+            let l = parse(
+                "app/requirements.txt",
+                "-e .\n    # via -r requirements.in\n-e file:.#egg=x\nsix==1.16.0\n",
+                "app",
+                pyproject,
+                &files(&[("sub/r.txt", "-e ..[dev]\n")]),
+            )
+            .expect("parses");
+            assert_eq!(
+                l.components
+                    .iter()
+                    .map(|c| c.purl.as_str())
+                    .collect::<Vec<_>>(),
+                ["pkg:pypi/six@1.16.0"],
+                "{pyproject:?}"
+            );
+            for (from, to) in &l.edges {
+                assert!(!to.contains(from), "self-edge on {from}");
+            }
+            assert_eq!(l.edges[&l.root.purl].len(), 1);
+        }
+        // `..` from a file in a subfolder is the project too; `./libs/x` is not.
+        let l = read(
+            "-r sub/r.txt\n-e ./libs/x\n",
+            &[("sub/r.txt", "-e ..[dev]\n")],
+        )
+        .expect("parses");
+        assert_eq!(
+            l.components
+                .iter()
+                .map(|c| c.purl.as_str())
+                .collect::<Vec<_>>(),
+            ["pkg:pypi/x"]
+        );
+    }
+
+    #[test]
+    fn several_hashes_are_artifact_digests_not_the_component_hash() {
+        let text = format!(
+            "a==1 --hash=sha256:{HASH_B} --hash=sha256:{HASH_A}\nb==1 --hash=sha256:{HASH_A}\n"
+        );
+        let l = read(&text, &[]).expect("parses");
+        let by = by_purl(&l);
+        let a = by["pkg:pypi/a@1"];
+        assert!(a.hashes.is_empty());
+        assert_eq!(
+            a.properties["artifact-sha256"],
+            format!("{HASH_A} {}", HASH_B.to_ascii_lowercase())
+        );
+        assert_eq!(by["pkg:pypi/b@1"].hashes.len(), 1);
+        assert!(
+            !by["pkg:pypi/b@1"]
+                .properties
+                .contains_key("artifact-sha256")
+        );
     }
 
     #[test]

@@ -7,14 +7,18 @@
 //! both give `pkg:swift/github.com/apple/swift-nio@2.62.0`). A pin resolved to a revision or
 //! branch has no version: the version is left empty and the commit is kept in the property
 //! `revision` (kept for versioned pins too), the branch in `branch`. Registry pins
-//! (`kind: registry`) are named by their identity (`scope.name`); local packages by their identity,
-//! with the path in the property `location`.
+//! (`kind: registry`) are named by their identity (`scope.name`), the scope being the purl
+//! namespace (`pkg:swift/mona/linkedlist@0.2.1`: a Swift purl needs a namespace and a registry
+//! pin names no host); local packages by their identity, as `pkg:generic/<identity>` (no host or
+//! owner), with the path in the property `location`.
 //!
 //! The file records no dependency graph. As a best effort, a pin whose URL (or registry id) the
 //! `Package.swift` beside it names in a `.package(...)` is direct and the root depends on it; the
-//! others are transitive. The root is the `name:` of `Package.swift`, else the Xcode project
-//! holding the file (`App.xcodeproj/project.xcworkspace/xcshareddata/swiftpm/Package.resolved`),
-//! else the directory name.
+//! others are transitive. The root is `pkg:generic/<name>` (a package's own name has no host or
+//! owner for a Swift purl's namespace), named by the `name:` of `Package.swift`, else the Xcode
+//! project holding the file
+//! (`App.xcodeproj/project.xcworkspace/xcshareddata/swiftpm/Package.resolved`), else the
+//! directory name.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -43,6 +47,8 @@ struct Pin {
     identity: Option<String>,
     #[serde(alias = "repositoryURL")]
     location: Option<String>,
+    /// v2/v3: `remoteSourceControl`, `localSourceControl`, `registry`, ...
+    kind: Option<String>,
     #[serde(default)]
     state: State,
 }
@@ -91,7 +97,8 @@ pub fn parse(
     };
     let declared: BTreeSet<String> = manifest.map(declared_packages).unwrap_or_default();
 
-    let mut root = Component::new(Ecosystem::Swift, project, "", file);
+    // A Swift purl needs a host and owner as its namespace, which a package's own name lacks.
+    let mut root = Component::new(Ecosystem::Generic, project, "", file);
     root.scope = Scope::Direct;
     let mut comps: BTreeMap<String, Component> = BTreeMap::new();
     for pin in pins {
@@ -104,7 +111,17 @@ pub fn parse(
             None => continue,
         };
         let version = pin.state.version.as_deref().unwrap_or("").trim();
-        let mut c = Component::new(Ecosystem::Swift, &name, version, file);
+        let mut c = match (&repo, registry_id(identity, pin.kind.as_deref())) {
+            (Some(_), _) => Component::new(Ecosystem::Swift, &name, version, file),
+            // `scope.name`: the scope is the namespace (there is no host to name).
+            (None, Some((scope, short))) => {
+                let mut c = Component::new(Ecosystem::Swift, &name, version, file);
+                c.purl = crate::purl::build("swift", Some(scope), short, version, &[]);
+                c
+            }
+            // A local package: no host or owner, so no Swift purl.
+            (None, None) => Component::new(Ecosystem::Generic, &name, version, file),
+        };
         if let Some(rev) = pin.state.revision.as_deref().filter(|r| !r.is_empty()) {
             c = c.property("revision", rev);
         }
@@ -135,6 +152,16 @@ pub fn parse(
         components: comps.into_values().collect(),
         edges,
     })
+}
+
+/// The scope and name of a `registry` pin's identity (`mona.linkedlist`).
+fn registry_id<'a>(identity: &'a str, kind: Option<&str>) -> Option<(&'a str, &'a str)> {
+    if kind != Some("registry") {
+        return None;
+    }
+    identity
+        .split_once('.')
+        .filter(|(scope, name)| !scope.is_empty() && !name.is_empty())
 }
 
 /// `host/owner/repo` from a Git URL (`https://`, `ssh://`, `git://`, scp-like `git@host:path`),
@@ -289,7 +316,7 @@ mod tests {
 )"#;
         let name = package_name(manifest).expect("name");
         let l = parse("Package.resolved", V1, Some(manifest), &name).expect("parses");
-        assert_eq!(l.root.purl, "pkg:swift/Tool");
+        assert_eq!(l.root.purl, "pkg:generic/Tool");
         let by: BTreeMap<_, _> = l.components.iter().map(|c| (c.purl.as_str(), c)).collect();
         assert_eq!(
             by.keys().copied().collect::<Vec<_>>(),
@@ -309,7 +336,7 @@ mod tests {
         let parser = by["pkg:swift/github.com/apple/swift-argument-parser@1.2.2"];
         assert_eq!(parser.scope, Scope::Direct);
         assert_eq!(
-            l.edges["pkg:swift/Tool"],
+            l.edges["pkg:generic/Tool"],
             BTreeSet::from(["pkg:swift/github.com/apple/swift-argument-parser@1.2.2".to_string()])
         );
     }
@@ -346,14 +373,24 @@ mod tests {
         assert_eq!(
             by.keys().copied().collect::<Vec<_>>(),
             [
+                "pkg:generic/shared",
                 "pkg:swift/github.com/apple/swift-log@1.5.4",
-                "pkg:swift/mona.linkedlist@0.2.1",
-                "pkg:swift/shared",
+                "pkg:swift/mona/linkedlist@0.2.1",
             ]
         );
-        assert_eq!(by["pkg:swift/mona.linkedlist@0.2.1"].scope, Scope::Direct);
+        assert_eq!(l.root.purl, "pkg:generic/app");
+        assert_eq!(by["pkg:swift/mona/linkedlist@0.2.1"].scope, Scope::Direct);
         assert_eq!(
-            by["pkg:swift/shared"].properties["location"],
+            by["pkg:swift/mona/linkedlist@0.2.1"].name,
+            "mona.linkedlist"
+        );
+        // Every purl here passes the purl spec's type rules (swift needs a namespace).
+        for purl in by.keys().chain([&l.root.purl.as_str()]) {
+            let p: packageurl::PackageUrl<'_> = purl.parse().expect(purl);
+            p.validate().expect(purl);
+        }
+        assert_eq!(
+            by["pkg:generic/shared"].properties["location"],
             "/Users/me/src/Shared"
         );
     }

@@ -1,14 +1,15 @@
 //! `uv.lock` (version 1). uv resolves once for every platform and Python version, so a package
-//! can be locked at several versions (one per resolution fork): each is a component. Hashes are
-//! those of the sdist and every wheel. A dependency names a package, and its `version` and
+//! can be locked at several versions (one per resolution fork): each is a component. The digests
+//! of its sdist and wheels are its hash when there is one file, else the property
+//! `artifact-sha256` (a wheel's digest is not the package's). A dependency names a package, and its `version` and
 //! `source` when the name alone is ambiguous; its `extra` list activates the target's
 //! `[package.optional-dependencies]`.
 //!
 //! The root is the package whose source is the lockfile's own folder (`{ editable = "." }` or
 //! `{ virtual = "." }`); the other `editable` and `virtual` packages are workspace members
-//! (property `editable` for the editable ones): direct, like what the root and members ask for. A
-//! workspace whose root is not a package gets a root named after the directory, depending on every
-//! member. Scopes follow the graph from the root and members: what their `dependencies` reach
+//! (property `editable` for the editable ones): direct, like what the root and members ask for, and
+//! the root depends on every member. A workspace whose root is not a package gets a root named
+//! after the directory, depending on every member. Scopes follow the graph from the root and members: what their `dependencies` reach
 //! (with the extras asked for) is required; what only their own extras
 //! (`optional-dependencies`) reach is optional; what only their dependency groups
 //! (`dev-dependencies`) reach is dev; a package nothing reaches (an extra nobody asks for) is
@@ -125,6 +126,7 @@ pub fn parse(file: &str, text: &str, dir_name: &str) -> Result<Lockfile, InputEr
                 .filter_map(|d| d.hash.as_deref())
                 .filter_map(python::hash),
         );
+        python::artifact_hashes(&mut c);
         let local = LOCAL
             .iter()
             .find_map(|k| source_str(&p.source, k).map(|v| (*k, v)));
@@ -263,17 +265,20 @@ pub fn parse(file: &str, text: &str, dir_name: &str) -> Result<Lockfile, InputEr
             edges.entry(c.purl.clone()).or_default().extend(to);
         }
     }
+    let member_refs: BTreeSet<String> = members
+        .iter()
+        .filter_map(|&i| comps.get(i).map(|c| c.purl.clone()))
+        .collect();
     let mut root = match root_idx.and_then(|i| comps.get(i)) {
-        Some(r) => r.clone(),
+        Some(r) => {
+            // The members are direct: the root depends on each (never on itself).
+            let to = member_refs.iter().filter(|m| **m != r.purl).cloned();
+            edges.entry(r.purl.clone()).or_default().extend(to);
+            r.clone()
+        }
         None => {
             let r = Component::new(Ecosystem::Pypi, dir_name, "", file);
-            edges.insert(
-                r.purl.clone(),
-                members
-                    .iter()
-                    .filter_map(|&i| comps.get(i).map(|c| c.purl.clone()))
-                    .collect(),
-            );
+            edges.insert(r.purl.clone(), member_refs);
             r
         }
     };
@@ -292,7 +297,6 @@ pub fn parse(file: &str, text: &str, dir_name: &str) -> Result<Lockfile, InputEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::HashAlg;
 
     const H1: &str = "1111111111111111111111111111111111111111111111111111111111111111";
     const H2: &str = "2222222222222222222222222222222222222222222222222222222222222222";
@@ -399,8 +403,9 @@ source = {{ registry = "https://pypi.org/simple" }}
         let by = by_purl(&l);
         assert_eq!(by.len(), 11);
         let click = by["pkg:pypi/click@8.1.8"];
-        assert_eq!(click.hashes.len(), 2);
-        assert!(click.hashes.iter().all(|h| h.alg == HashAlg::Sha256));
+        // An sdist and a wheel: artifact digests, not the package's hash.
+        assert!(click.hashes.is_empty());
+        assert_eq!(click.properties["artifact-sha256"], format!("{H1} {H2}"));
         assert_eq!(click.scope, Scope::Direct);
         assert_eq!(by["pkg:pypi/click@8.2.0"].scope, Scope::Direct);
         assert_eq!(
@@ -436,6 +441,18 @@ source = {{ registry = "https://pypi.org/simple" }}
             by["pkg:pypi/tool@1.0.0"].properties["url"],
             "git+https://github.com/org/tool?rev=v1#abc123"
         );
+    }
+
+    #[test]
+    fn a_root_package_depends_on_every_member() {
+        // The root no longer asks for `lib`: it is still a member, direct, with a root edge.
+        let text = lock().replacen("    {{ name = \"lib\" }},\n", "", 1);
+        let text = text.replacen("    { name = \"lib\" },\n", "", 1);
+        assert!(!text.contains("{ name = \"lib\" }"));
+        let l = parse("uv.lock", &text, "dir").expect("parses");
+        assert_eq!(by_purl(&l)["pkg:pypi/lib@0.2.0"].scope, Scope::Direct);
+        assert!(l.edges["pkg:pypi/app@0.1.0"].contains("pkg:pypi/lib@0.2.0"));
+        assert!(!l.edges["pkg:pypi/app@0.1.0"].contains("pkg:pypi/app@0.1.0"));
     }
 
     #[test]

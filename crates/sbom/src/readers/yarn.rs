@@ -13,7 +13,13 @@
 //!   (`optional`) and `checksum`. Workspaces are entries with a `workspace:` resolution
 //!   (`linkType: soft`); their `dependencies` merge dev dependencies in, so the workspace's
 //!   `package.json` says which are dev. `patch:` resolutions are the patched package's own name and
-//!   version (a `yarn-patch` property names the patch). `checksum` is the SHA-512 of yarn's cache
+//!   version (a `yarn-patch` property names the patch). A patched and an unpatched build of one
+//!   version share a purl: `yarn-patch` is set only when every dependent in the lockfile uses the
+//!   patched build; when some use the original, the property is `yarn-patch-partial` instead.
+//!   Parameters after `::` in a resolution (`::__archiveUrl=` of a private registry, `::locator=`
+//!   of a relative `file:` path, `::version=&hash=` of a patch) are not part of the version; an
+//!   archive URL is kept (decoded) as the `url` property. A workspace path leaving the lockfile's
+//!   directory is an error (its `package.json` is never read). `checksum` is the SHA-512 of yarn's cache
 //!   zip (checked against `.yarn/cache`: not the registry tarball's digest), so it is kept as the
 //!   `yarn-checksum` property, never as a hash of the package. Peer dependencies are not resolved
 //!   in the lockfile and give no edges.
@@ -223,6 +229,11 @@ impl Graph {
         self.root.purl.clone()
     }
 
+    /// A component added before, to adjust.
+    pub fn component_mut(&mut self, r: &str) -> Option<&mut Component> {
+        self.components.get_mut(r)
+    }
+
     /// Add a component (a second sighting of the same purl is merged in); its bom-ref.
     pub fn add(&mut self, c: Component) -> String {
         let r = c.purl.clone();
@@ -339,13 +350,43 @@ pub(crate) fn root_component(manifest: Option<&Manifest>, dir_name: &str, file: 
     Component::new(Ecosystem::Npm, &name, &version, file)
 }
 
+/// `path` (relative to the lockfile's directory) with `.` and `..` resolved, or `None` when it is
+/// absolute or leaves that directory.
+pub(crate) fn contained_path(path: &str) -> Option<String> {
+    let absolute = path.starts_with(['/', '\\']) || path.get(1..2) == Some(":");
+    if absolute || path.starts_with('~') {
+        return None;
+    }
+    let mut out: Vec<&str> = Vec::new();
+    for seg in path.split(['/', '\\']) {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                out.pop()?;
+            }
+            s => out.push(s),
+        }
+    }
+    Some(if out.is_empty() {
+        ".".to_string()
+    } else {
+        out.join("/")
+    })
+}
+
 /// A workspace package from its `package.json` (`dir` relative to the lockfile); `name` (or the
-/// folder's name) when it has none.
+/// folder's name) when it has none. An error message when `dir` leaves the lockfile's directory:
+/// nothing outside it is read.
 pub(crate) fn workspace_component(
     input: &Input<'_>,
     dir: &str,
     name: Option<&str>,
-) -> (Component, Option<Manifest>) {
+) -> Result<(Component, Option<Manifest>), String> {
+    if contained_path(dir).is_none() {
+        return Err(format!(
+            "workspace `{dir}` is outside the lockfile's directory; chainproof reads nothing there"
+        ));
+    }
     let manifest = input
         .sibling(&format!("{dir}/package.json"))
         .and_then(|t| Manifest::parse(&t));
@@ -361,7 +402,7 @@ pub(crate) fn workspace_component(
         .unwrap_or_default();
     let c = Component::new(Ecosystem::Npm, &name, &version, input.rel)
         .property("workspace", dir.to_string());
-    (c, manifest)
+    Ok((c, manifest))
 }
 
 /// Whether a range names something other than a registry version (a URL, a path, git, a GitHub
@@ -608,7 +649,7 @@ fn classic_workspaces(input: &Input<'_>, m: &Manifest) -> Vec<String> {
     let mut out = BTreeSet::new();
     for p in patterns {
         let p = p.trim_start_matches("./").trim_end_matches('/');
-        if p.contains("..") {
+        if p.contains("..") || contained_path(p).is_none() {
             continue;
         }
         match p.strip_suffix("/*") {
@@ -693,7 +734,7 @@ fn parse_classic(
     let mut workspace_names: BTreeMap<String, String> = BTreeMap::new();
     let mut workspace_manifests = Vec::new();
     for dir in &workspace_dirs {
-        let (c, m) = workspace_component(input, dir, None);
+        let (c, m) = workspace_component(input, dir, None).map_err(|e| input.error(e))?;
         let name = c.name.clone();
         let r = g.add_workspace(c);
         workspace_names.insert(name, r.clone());
@@ -803,6 +844,13 @@ struct Resolution {
 
 fn resolution(locator: &str) -> Resolution {
     let (name, reference) = split_descriptor(locator);
+    // `npm:1.0.0::__archiveUrl=https%3A...`, `file:../x.tgz::locator=app%40workspace%3A.`,
+    // `patch:...#p.patch::version=1&hash=ab`: the parameters are not part of the reference.
+    let (reference, params) = reference.split_once("::").unwrap_or((reference, ""));
+    let archive = params
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("__archiveUrl="))
+        .map(percent_decode);
     let mut r = Resolution {
         name: name.to_string(),
         version: None,
@@ -811,9 +859,8 @@ fn resolution(locator: &str) -> Resolution {
         workspace: None,
     };
     if let Some(rest) = reference.strip_prefix("patch:") {
-        // `patch:ms@npm%3A2.1.3#~/.yarn/patches/x.patch::version=2.1.3&hash=f487eb`
-        let (inner, tail) = rest.split_once('#').unwrap_or((rest, ""));
-        let patch = tail.split("::").next().unwrap_or(tail);
+        // `patch:ms@npm%3A2.1.3#~/.yarn/patches/x.patch` (the `::` parameters cut above)
+        let (inner, patch) = rest.split_once('#').unwrap_or((rest, ""));
         let inner = percent_decode(inner);
         let under = resolution(&inner);
         r.version = under.version;
@@ -829,6 +876,9 @@ fn resolution(locator: &str) -> Resolution {
     } else if !reference.is_empty() {
         r.url = Some(reference.to_string());
     }
+    if archive.is_some() {
+        r.url = archive;
+    }
     r
 }
 
@@ -841,9 +891,12 @@ fn parse_berry(input: &Input<'_>, manifest: Option<Manifest>) -> Result<Lockfile
         root_component(manifest.as_ref(), input.dir_name, file),
     );
     let root = g.root_ref();
-    let mut by_descriptor: BTreeMap<String, String> = BTreeMap::new();
+    // descriptor -> (bom-ref, whether that entry is a patched build)
+    let mut by_descriptor: BTreeMap<String, (String, bool)> = BTreeMap::new();
     // bom-ref, package name, entry, the workspace's manifest
     let mut nodes: Vec<(String, String, &BerryEntry, Option<Manifest>)> = Vec::new();
+    // bom-ref -> the patch of its patched entry
+    let mut patches: BTreeMap<String, String> = BTreeMap::new();
     for (key, e) in &entries {
         let Some(locator) = e.resolution.as_ref().map(|r| r.0.as_str()) else {
             return Err(input.error_at(
@@ -855,7 +908,8 @@ fn parse_berry(input: &Input<'_>, manifest: Option<Manifest>) -> Result<Lockfile
         let (r, m) = match &res.workspace {
             Some(dir) if dir == "." || dir.is_empty() => (root.clone(), manifest.clone()),
             Some(dir) => {
-                let (c, m) = workspace_component(input, dir, Some(&res.name));
+                let (c, m) = workspace_component(input, dir, Some(&res.name))
+                    .map_err(|e| input.error_at(offset_of_key(input.text, key), e))?;
                 (g.add_workspace(c), m)
             }
             None => {
@@ -867,7 +921,7 @@ fn parse_berry(input: &Input<'_>, manifest: Option<Manifest>) -> Result<Lockfile
                     .unwrap_or_default();
                 let mut c = Component::new(Ecosystem::Npm, &res.name, &version, file);
                 if let Some(p) = &res.patch {
-                    c = c.property("yarn-patch", p.clone());
+                    patches.insert(c.purl.clone(), p.clone());
                 }
                 if let Some(u) = &res.url {
                     c = c.property("url", u.clone());
@@ -881,25 +935,46 @@ fn parse_berry(input: &Input<'_>, manifest: Option<Manifest>) -> Result<Lockfile
                 (g.add(c), None)
             }
         };
+        let patched = res.patch.is_some();
         for d in key.split(',') {
-            by_descriptor.insert(d.trim().to_string(), r.clone());
+            by_descriptor.insert(d.trim().to_string(), (r.clone(), patched));
         }
         nodes.push((r, res.name, e, m));
     }
-    let resolutions = manifest.as_ref().map(|m| &m.resolutions);
+    // A plain descriptor -> the entry of yarn's built-in patch of it
+    // (`resolve@patch:resolve@npm%3A^1.22.8#optional!builtin<compat/resolve>`).
+    let builtin: BTreeMap<String, (String, bool)> = by_descriptor
+        .iter()
+        .filter_map(|(d, target)| {
+            let (name, reference) = split_descriptor(d);
+            let (inner, patch) = reference.strip_prefix("patch:")?.split_once('#')?;
+            let patch = patch.split("::").next().unwrap_or(patch);
+            let is_builtin =
+                patch.starts_with("optional!builtin<") || patch.starts_with("builtin<");
+            let inner = percent_decode(inner);
+            (is_builtin && split_descriptor(&inner).0 == name).then(|| (inner, target.clone()))
+        })
+        .collect();
+    let resolutions = Resolutions::new(manifest.as_ref().map(|m| &m.resolutions));
+    // Components some dependent uses unpatched.
+    let mut unpatched_uses: BTreeSet<String> = BTreeSet::new();
     for (from, parent, e, m) in &nodes {
         for (name, range) in &e.dependencies {
             let range = range.0.as_str();
             // The root's `resolutions` replace a descriptor; dependents still name the original.
-            let forced = resolutions.and_then(|r| forced_range(r, parent, name, range));
+            let forced = resolutions.forced(parent, name, range);
             let to = [forced.unwrap_or(range), range]
                 .into_iter()
-                .find_map(|range| {
-                    by_descriptor
-                        .get(&format!("{name}@{range}"))
-                        .or_else(|| by_descriptor.get(&format!("{name}@npm:{range}")))
+                .flat_map(|range| [format!("{name}@{range}"), format!("{name}@npm:{range}")])
+                .find_map(|d| {
+                    // Yarn applies its built-in compat patches (`resolve`, `typescript`, ...)
+                    // to every plain descriptor of the package.
+                    builtin.get(&d).or_else(|| by_descriptor.get(&d))
                 });
-            let Some(to) = to else { continue };
+            let Some((to, patched)) = to else { continue };
+            if !patched {
+                unpatched_uses.insert(to.clone());
+            }
             let meta_optional = e.dependencies_meta.iter().any(|(k, v)| {
                 v.optional == Some(true) && (k == name || split_descriptor(k).0 == name)
             });
@@ -912,40 +987,74 @@ fn parse_berry(input: &Input<'_>, manifest: Option<Manifest>) -> Result<Lockfile
             g.edge(from, &to, kind);
         }
     }
+    for (r, patch) in patches {
+        let name = if unpatched_uses.contains(&r) {
+            "yarn-patch-partial"
+        } else {
+            "yarn-patch"
+        };
+        if let Some(c) = g.component_mut(&r) {
+            c.properties.insert(name.to_string(), patch);
+        }
+    }
     Ok(g.finish())
 }
 
-/// The range a `resolutions` entry forces on `name@range` required by `parent`. Keys are
-/// `name`, `name@range`, `parent/name` or `**/name` (the parent may carry a range, ignored).
-fn forced_range<'a>(
-    resolutions: &'a BTreeMap<String, String>,
-    parent: &str,
-    name: &str,
-    range: &str,
-) -> Option<&'a str> {
-    resolutions.iter().find_map(|(key, forced)| {
-        // `/`-separated names, a scope's `@s/` kept with its name.
-        let mut names: Vec<String> = Vec::new();
-        let mut pending: Option<&str> = None;
-        for seg in key.split('/') {
-            match pending.take() {
-                Some(scope) => names.push(format!("{scope}/{seg}")),
-                None if seg.starts_with('@') => pending = Some(seg),
-                None => names.push(seg.to_string()),
+/// One `resolutions` entry: the parent it applies under (any when `None`), the target's range
+/// (any when empty) and the range forced.
+struct Forced<'a> {
+    parent: Option<String>,
+    range: String,
+    forced: &'a str,
+}
+
+/// The root's `resolutions`, parsed once, by target name, in key order. Keys are `name`,
+/// `name@range`, `parent/name` or `**/name` (the parent may carry a range, ignored).
+struct Resolutions<'a> {
+    by_name: BTreeMap<String, Vec<Forced<'a>>>,
+}
+
+impl<'a> Resolutions<'a> {
+    fn new(resolutions: Option<&'a BTreeMap<String, String>>) -> Resolutions<'a> {
+        let mut by_name: BTreeMap<String, Vec<Forced<'a>>> = BTreeMap::new();
+        for (key, forced) in resolutions.into_iter().flatten() {
+            // `/`-separated names, a scope's `@s/` kept with its name.
+            let mut names: Vec<String> = Vec::new();
+            let mut pending: Option<&str> = None;
+            for seg in key.split('/') {
+                match pending.take() {
+                    Some(scope) => names.push(format!("{scope}/{seg}")),
+                    None if seg.starts_with('@') => pending = Some(seg),
+                    None => names.push(seg.to_string()),
+                }
             }
+            let Some(target) = names.pop() else { continue };
+            let (t_name, t_range) = split_descriptor(&target);
+            let parent = match names.last().map(String::as_str) {
+                None | Some("**") => None,
+                Some(p) => Some(split_descriptor(p).0.to_string()),
+            };
+            by_name.entry(t_name.to_string()).or_default().push(Forced {
+                parent,
+                range: t_range.to_string(),
+                forced: forced.as_str(),
+            });
         }
-        let target = names.pop()?;
-        let (t_name, t_range) = split_descriptor(&target);
-        let parent_ok = match names.last().map(String::as_str) {
-            None | Some("**") => true,
-            Some(p) => split_descriptor(p).0 == parent,
-        };
-        let range_ok = t_range.is_empty()
-            || t_range == range
-            || t_range.strip_prefix("npm:") == Some(range)
-            || range.strip_prefix("npm:") == Some(t_range);
-        (t_name == name && parent_ok && range_ok).then_some(forced.as_str())
-    })
+        Resolutions { by_name }
+    }
+
+    /// The range forced on `name@range` required by `parent`.
+    fn forced(&self, parent: &str, name: &str, range: &str) -> Option<&'a str> {
+        self.by_name.get(name)?.iter().find_map(|f| {
+            let parent_ok = f.parent.as_deref().is_none_or(|p| p == parent);
+            let t = f.range.as_str();
+            let range_ok = t.is_empty()
+                || t == range
+                || t.strip_prefix("npm:") == Some(range)
+                || range.strip_prefix("npm:") == Some(t);
+            (parent_ok && range_ok).then_some(f.forced)
+        })
+    }
 }
 
 /// Where a top-level key starts in the text (for errors about an entry), or 0.
@@ -1197,14 +1306,103 @@ gitdep@git+https://github.com/o/r.git#abc:
         .into_iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
+        let r = Resolutions::new(Some(&r));
         assert_eq!(
-            forced_range(&r, "debug", "ms", "npm:^2.1.3"),
+            r.forced("debug", "ms", "npm:^2.1.3"),
             Some("patch:ms@npm%3A2.1.3#p")
         );
-        assert_eq!(forced_range(&r, "debug", "ms", "npm:^2.0.0"), None);
-        assert_eq!(forced_range(&r, "debug", "@s/x", "npm:^0.1"), Some("1.0.0"));
-        assert_eq!(forced_range(&r, "other", "@s/x", "npm:^0.1"), None);
-        assert_eq!(forced_range(&r, "any", "y", "npm:^1"), Some("2.0.0"));
+        assert_eq!(r.forced("debug", "ms", "npm:^2.0.0"), None);
+        assert_eq!(r.forced("debug", "@s/x", "npm:^0.1"), Some("1.0.0"));
+        assert_eq!(r.forced("other", "@s/x", "npm:^0.1"), None);
+        assert_eq!(r.forced("any", "y", "npm:^1"), Some("2.0.0"));
+        assert_eq!(r.forced("any", "z", "npm:^1"), None);
+        // Parsed once, keyed by the target's name.
+        assert_eq!(
+            r.by_name.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["@s/x", "ms", "y"]
+        );
+        assert!(Resolutions::new(None).by_name.is_empty());
+    }
+
+    #[test]
+    fn berry_resolution_parameters_are_not_the_version() {
+        let r = resolution(
+            "@corp/x@npm:1.2.3::__archiveUrl=https%3A%2F%2Fnpm.corp.example%2Fx%2F-%2Fx-1.2.3.tgz",
+        );
+        assert_eq!(
+            (r.name.as_str(), r.version.as_deref(), r.url.as_deref()),
+            (
+                "@corp/x",
+                Some("1.2.3"),
+                Some("https://npm.corp.example/x/-/x-1.2.3.tgz")
+            )
+        );
+        let r = resolution("local@file:../local.tgz::locator=app%40workspace%3A.");
+        assert_eq!(
+            (r.version, r.url.as_deref()),
+            (None, Some("file:../local.tgz"))
+        );
+        // Inside a patch: the inner locator's own parameters.
+        let r = resolution(
+            "x@patch:x@npm%3A1.0.0%3A%3A__archiveUrl%3Dhttps%253A%252F%252Fr.example%252Fx.tgz#./p.patch::version=1.0.0&hash=ab&locator=app%40workspace%3A.",
+        );
+        assert_eq!(
+            (
+                r.name.as_str(),
+                r.version.as_deref(),
+                r.patch.as_deref(),
+                r.url.as_deref()
+            ),
+            (
+                "x",
+                Some("1.0.0"),
+                Some("./p.patch"),
+                Some("https://r.example/x.tgz")
+            )
+        );
+    }
+
+    #[test]
+    fn berry_workspaces_outside_the_lockfile_directory_are_refused() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let top = tmp.path().join("repo");
+        write(&top, "package.json", r#"{"name":"app"}"#);
+        write(tmp.path(), "package.json", r#"{"name":"secret-name"}"#);
+        for dir in ["..", "../..", "/etc", "packages/../../x"] {
+            let text = format!(
+                "__metadata:\n  version: 8\n\n\"w@workspace:{dir}\":\n  version: 0.0.0-use.local\n  resolution: \"w@workspace:{dir}\"\n"
+            );
+            let e = read(&text, &top).expect_err(dir);
+            assert_eq!((e.line, e.column), (4, 1), "{dir}: {e}");
+            assert!(e.message.contains("outside"), "{e}");
+            assert!(!e.to_string().contains("secret"), "{e}");
+        }
+        assert_eq!(
+            contained_path("packages/./a/../b").as_deref(),
+            Some("packages/b")
+        );
+        assert_eq!(contained_path("a/.."), Some(".".into()));
+        assert_eq!(contained_path("C:/x"), None);
+    }
+
+    #[test]
+    fn berry_patch_property_only_when_every_use_is_patched() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        // Only patched uses: the unpatched base entry yarn always lists uses nothing.
+        let only_patched = BERRY.replace("  dependencies:\n    ms: ^2.1.3\n", "");
+        assert_ne!(only_patched, BERRY);
+        let l = read(&only_patched, tmp.path()).expect("parses");
+        let ms = by_purl(&l)["pkg:npm/ms@2.1.3"].clone();
+        assert_eq!(ms.properties["yarn-patch"], "~/.yarn/patches/ms.patch");
+        assert!(!ms.properties.contains_key("yarn-patch-partial"));
+        // `tool` uses the original build: the purl is shared, so the patch is partial.
+        let l = read(BERRY, tmp.path()).expect("parses");
+        let ms = by_purl(&l)["pkg:npm/ms@2.1.3"].clone();
+        assert!(!ms.properties.contains_key("yarn-patch"), "{ms:?}");
+        assert_eq!(
+            ms.properties["yarn-patch-partial"],
+            "~/.yarn/patches/ms.patch"
+        );
     }
 
     const BERRY: &str = r#"# This file is generated by running "yarn install" inside your project.
@@ -1295,7 +1493,11 @@ __metadata:
             ]
         );
         let ms = c["pkg:npm/ms@2.1.3"];
-        assert_eq!(ms.properties["yarn-patch"], "~/.yarn/patches/ms.patch");
+        // `tool` uses ms unpatched, `@d/w` patched.
+        assert_eq!(
+            ms.properties["yarn-patch-partial"],
+            "~/.yarn/patches/ms.patch"
+        );
         assert!(
             ms.hashes.is_empty(),
             "a yarn checksum is not a package digest"

@@ -8,7 +8,11 @@
 
 use serde::Serialize;
 
-use super::{Tool, content_uuid, looks_like_expression};
+use std::io::Write as _;
+
+use sha2::{Digest, Sha256};
+
+use super::{Tool, looks_like_expression, uuid_from_digest};
 use crate::{Component, Sbom};
 
 #[derive(Serialize)]
@@ -25,6 +29,7 @@ struct Bom<'a> {
 
 #[derive(Serialize)]
 struct Metadata<'a> {
+    timestamp: String,
     tools: Tools<'a>,
     component: CdxComponent<'a>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -207,13 +212,29 @@ fn component<'a>(c: &'a Component, is_root: bool) -> CdxComponent<'a> {
 }
 
 /// The document as pretty JSON with a trailing newline.
-pub fn to_string(sbom: &Sbom, tool: &Tool<'_>) -> String {
+/// `created` (seconds since the Unix epoch) is `metadata.timestamp`.
+pub fn to_string(sbom: &Sbom, tool: &Tool<'_>, created: u64) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail, and serde_json only writes valid UTF-8.
+    let _ = write_to(sbom, tool, created, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Stream the document to `out`: the serial number is hashed from a compact serialisation, then
+/// the pretty document is written straight to `out` (no copy of a large document in memory).
+pub fn write_to(
+    sbom: &Sbom,
+    tool: &Tool<'_>,
+    created: u64,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let mut bom = Bom {
         bom_format: "CycloneDX",
         spec_version: "1.6",
         serial_number: String::new(),
         version: 1,
         metadata: Metadata {
+            timestamp: super::spdx::format_timestamp(created),
             tools: Tools {
                 components: vec![ToolComponent {
                     ty: "application",
@@ -249,9 +270,24 @@ pub fn to_string(sbom: &Sbom, tool: &Tool<'_>) -> String {
             })
             .collect(),
     };
-    let unserialised = serde_json::to_vec(&bom).unwrap_or_default();
-    bom.serial_number = format!("urn:uuid:{}", content_uuid(&unserialised));
-    let mut out = serde_json::to_string_pretty(&bom).unwrap_or_default();
-    out.push('\n');
-    out
+    let mut hasher = HashWriter(Sha256::new());
+    serde_json::to_writer(&mut hasher, &bom)?;
+    bom.serial_number = format!("urn:uuid:{}", uuid_from_digest(&hasher.0.finalize()));
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut out, &bom)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// Feeds everything written into a SHA-256.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

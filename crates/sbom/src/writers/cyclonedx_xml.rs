@@ -151,7 +151,7 @@ fn component(w: &mut W, c: &Component, is_root: bool) -> io::Result<()> {
     Ok(())
 }
 
-fn document(w: &mut W, sbom: &Sbom, tool: &Tool<'_>, serial: &str) -> io::Result<()> {
+fn document(w: &mut W, sbom: &Sbom, tool: &Tool<'_>, created: u64, serial: &str) -> io::Result<()> {
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     let meta_props: Vec<(String, String)> = sbom
         .errors
@@ -170,6 +170,7 @@ fn document(w: &mut W, sbom: &Sbom, tool: &Tool<'_>, serial: &str) -> io::Result
         .with_attribute(("version", "1"))
         .write_inner_content(|w| {
             w.create_element("metadata").write_inner_content(|w| {
+                text(w, "timestamp", &super::spdx::format_timestamp(created))?;
                 w.create_element("tools").write_inner_content(|w| {
                     w.create_element("components").write_inner_content(|w| {
                         w.create_element("component")
@@ -218,23 +219,23 @@ fn document(w: &mut W, sbom: &Sbom, tool: &Tool<'_>, serial: &str) -> io::Result
 }
 
 /// The serial number the JSON writer gives the same SBOM.
-fn serial_number(sbom: &Sbom, tool: &Tool<'_>) -> String {
+fn serial_number(sbom: &Sbom, tool: &Tool<'_>, created: u64) -> String {
     #[derive(serde::Deserialize)]
     struct Head {
         #[serde(rename = "serialNumber")]
         serial_number: String,
     }
-    serde_json::from_str::<Head>(&super::cyclonedx::to_string(sbom, tool))
+    serde_json::from_str::<Head>(&super::cyclonedx::to_string(sbom, tool, created))
         .map(|h| h.serial_number)
         .unwrap_or_default()
 }
 
 /// The document as indented XML with a trailing newline.
-pub fn to_string(sbom: &Sbom, tool: &Tool<'_>) -> String {
-    let serial = serial_number(sbom, tool);
+pub fn to_string(sbom: &Sbom, tool: &Tool<'_>, created: u64) -> String {
+    let serial = serial_number(sbom, tool, created);
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     // Writing into a Vec cannot fail.
-    let _ = document(&mut w, sbom, tool, &serial);
+    let _ = document(&mut w, sbom, tool, created, &serial);
     let mut out = String::from_utf8(w.into_inner()).unwrap_or_default();
     out.push('\n');
     out
@@ -286,7 +287,7 @@ mod tests {
 
     #[test]
     fn elements_in_schema_order_and_escaped() {
-        let xml = to_string(&sample(), &tool());
+        let xml = to_string(&sample(), &tool(), 0);
         assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<bom xmlns=\"http://cyclonedx.org/schema/bom/1.6\" serialNumber=\"urn:uuid:"), "{xml}");
         assert!(xml.contains(
             "<component type=\"library\" bom-ref=\"pkg:npm/%40s/a@2.0.0\">\n      <group>@s</group>\n      <name>a</name>\n      <version>2.0.0</version>\n      <scope>required</scope>\n      <hashes>\n        <hash alg=\"SHA-512\">abab"
@@ -329,7 +330,7 @@ mod tests {
         let mut sbom = sample();
         sbom.root = Component::new(Ecosystem::Generic, "x", "", "");
         sbom.root.purl = "pkg:oci/app@sha256%3Aab".into();
-        let xml = to_string(&sbom, &tool());
+        let xml = to_string(&sbom, &tool(), 0);
         assert!(
             xml.contains("<component type=\"container\" bom-ref=\"pkg:oci/app@sha256%3Aab\">"),
             "{xml}"
@@ -339,13 +340,13 @@ mod tests {
     #[test]
     fn serial_number_is_the_json_documents() {
         let sbom = sample();
-        let xml = to_string(&sbom, &tool());
+        let xml = to_string(&sbom, &tool(), 0);
         let json: serde_json::Value =
-            serde_json::from_str(&super::super::cyclonedx::to_string(&sbom, &tool()))
+            serde_json::from_str(&super::super::cyclonedx::to_string(&sbom, &tool(), 0))
                 .expect("json");
         let serial = json["serialNumber"].as_str().expect("serial");
         assert!(serial.starts_with("urn:uuid:"));
         assert!(xml.contains(&format!("serialNumber=\"{serial}\"")));
-        assert_eq!(xml, to_string(&sbom, &tool()));
+        assert_eq!(xml, to_string(&sbom, &tool(), 0));
     }
 }

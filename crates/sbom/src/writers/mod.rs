@@ -43,18 +43,37 @@ pub struct Tool<'a> {
 }
 
 /// Write `sbom` in `format`, pretty-printed JSON or indented XML ending in a newline. `created`
-/// (seconds since the Unix epoch) is the SPDX creation time; CycloneDX output carries no timestamp.
+/// (seconds since the Unix epoch) is the SPDX creation time and the CycloneDX timestamp; the rest
+/// of the document depends only on the SBOM, so a fixed `created` gives reproducible bytes.
 pub fn write(format: Format, sbom: &crate::Sbom, tool: &Tool<'_>, created: u64) -> String {
-    match format {
-        Format::CycloneDxJson => cyclonedx::to_string(sbom, tool),
-        Format::CycloneDxXml => cyclonedx_xml::to_string(sbom, tool),
+    let mut out = Vec::new();
+    let _ = write_to(format, sbom, tool, created, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`write`] to a stream (large CycloneDX JSON documents are never held in memory whole).
+pub fn write_to(
+    format: Format,
+    sbom: &crate::Sbom,
+    tool: &Tool<'_>,
+    created: u64,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let text = match format {
+        Format::CycloneDxJson => return cyclonedx::write_to(sbom, tool, created, out),
+        Format::CycloneDxXml => cyclonedx_xml::to_string(sbom, tool, created),
         Format::SpdxJson => spdx::to_string(sbom, tool, created),
-    }
+    };
+    out.write_all(text.as_bytes())
 }
 
 /// A version-5-shaped UUID (RFC 9562 layout) from the SHA-256 of `bytes`.
 pub(crate) fn content_uuid(bytes: &[u8]) -> String {
-    let d = Sha256::digest(bytes);
+    uuid_from_digest(&Sha256::digest(bytes))
+}
+
+/// A version-5-shaped UUID (RFC 9562 layout) from the first 16 bytes of a digest.
+pub(crate) fn uuid_from_digest(d: &[u8]) -> String {
     let mut b = [0u8; 16];
     b.copy_from_slice(&d[..16]);
     b[6] = (b[6] & 0x0f) | 0x50;
