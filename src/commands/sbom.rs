@@ -54,13 +54,16 @@ pub fn run(args: SbomArgs) -> Result<Outcome> {
     for e in &sbom.errors {
         eprintln!("error: {e}");
     }
-    Ok(
-        if !sbom.errors.is_empty() || (args.strict && !sbom.unlocked.is_empty()) {
-            Outcome::InputError
-        } else {
-            Outcome::Clean
-        },
-    )
+    let outcome = if !sbom.errors.is_empty() || (args.strict && !sbom.unlocked.is_empty()) {
+        Outcome::InputError
+    } else {
+        Outcome::Clean
+    };
+    // The process ends next: freeing a large graph piece by piece (tens of thousands of
+    // components, each with its sets and strings) took a sixth of the run time on a 50,000
+    // component monorepo, for memory the OS reclaims at exit anyway.
+    std::mem::forget(sbom);
+    Ok(outcome)
 }
 
 /// Write the document to `output` (a file) or standard output, streaming.

@@ -4,7 +4,9 @@
 //! `readers/` turn one lockfile into a [`Lockfile`]; [`Sbom::build`] merges them into one graph with
 //! stable bom-refs (the purl) and a deterministic order; `writers/` serialise it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use rayon::slice::ParallelSliceMut;
 use std::fmt;
 
 pub mod document;
@@ -272,8 +274,8 @@ impl Sbom {
     pub fn build(dir_name: &str, mut lockfiles: Vec<Lockfile>, errors: Vec<InputError>) -> Sbom {
         lockfiles.sort_by(|a, b| a.path.cmp(&b.path));
         let files = lockfiles.iter().map(|l| l.path.clone()).collect();
-        let mut components: BTreeMap<String, Component> = BTreeMap::new();
-        let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut all: Vec<Component> = Vec::new();
+        let mut all_edges: Vec<(String, BTreeSet<String>)> = Vec::new();
         let root = if lockfiles.len() == 1 {
             lockfiles[0].root.clone()
         } else {
@@ -281,51 +283,73 @@ impl Sbom {
             root.sources.clear();
             root.scope = Scope::Direct;
             let refs = lockfiles.iter().map(|l| l.root.purl.clone()).collect();
-            edges.insert(root.purl.clone(), refs);
+            all_edges.push((root.purl.clone(), refs));
             for l in &lockfiles {
                 let mut r = l.root.clone();
                 r.scope = Scope::Direct;
-                add(&mut components, r);
+                all.push(r);
             }
             root
         };
         for l in lockfiles {
-            for c in l.components {
-                add(&mut components, c);
-            }
-            for (from, to) in l.edges {
-                edges.entry(from).or_default().extend(to);
+            all.extend(l.components);
+            all_edges.extend(l.edges);
+        }
+        // Sort (stable, in parallel) and merge neighbours, then build the maps from sorted runs:
+        // inserting tens of thousands of long purls one by one into B-trees was the slowest part
+        // of a large monorepo's inventory.
+        all.par_sort_by(|a, b| a.purl.cmp(&b.purl));
+        let mut merged: Vec<Component> = Vec::with_capacity(all.len());
+        for c in all {
+            match merged.last_mut() {
+                Some(last) if last.purl == c.purl => last.absorb(c),
+                _ => merged.push(c),
             }
         }
-        components.remove(&root.purl);
-        edges.entry(root.purl.clone()).or_default();
-        for r in components.keys() {
-            edges.entry(r.clone()).or_default();
+        merged.retain(|c| c.purl != root.purl);
+        let known: HashSet<&str> = merged
+            .iter()
+            .map(|c| c.purl.as_str())
+            .chain([root.purl.as_str()])
+            .collect();
+        all_edges.par_sort_by(|a, b| a.0.cmp(&b.0));
+        let mut edge_runs: Vec<(String, BTreeSet<String>)> = Vec::with_capacity(all_edges.len());
+        for (from, to) in all_edges {
+            match edge_runs.last_mut() {
+                Some((last, set)) if *last == from => set.extend(to),
+                _ => edge_runs.push((from, to)),
+            }
         }
         // Drop edges to or from refs that are not in the document (a lockfile naming a package it
-        // does not list): a dangling ref would make the document invalid.
-        // Self-edges (a project naming itself) carry nothing.
-        let known = |r: &str| r == root.purl || components.contains_key(r);
-        edges.retain(|k, _| known(k));
-        for (from, to) in edges.iter_mut() {
-            to.retain(|r| r != from && known(r));
+        // does not list): a dangling ref would make the document invalid. Self-edges (a project
+        // naming itself) carry nothing.
+        edge_runs.retain(|(from, _)| known.contains(from.as_str()));
+        for (from, to) in &mut edge_runs {
+            if to.iter().any(|r| r == from || !known.contains(r.as_str())) {
+                to.retain(|r| r != from && known.contains(r.as_str()));
+            }
         }
+        drop(known);
+        // Every component and the root have an entry (both lists are sorted: merge them).
+        let mut refs: Vec<&str> = merged.iter().map(|c| c.purl.as_str()).collect();
+        let at = refs.partition_point(|r| *r < root.purl.as_str());
+        refs.insert(at, &root.purl);
+        let mut edges_in = edge_runs.into_iter().peekable();
+        let mut edges: Vec<(String, BTreeSet<String>)> = Vec::with_capacity(refs.len());
+        for r in refs {
+            match edges_in.peek() {
+                Some((from, _)) if from == r => edges.extend(edges_in.next()),
+                _ => edges.push((r.to_string(), BTreeSet::new())),
+            }
+        }
+        let components = merged.into_iter().map(|c| (c.purl.clone(), c)).collect();
         Sbom {
             root,
             components,
-            edges,
+            edges: edges.into_iter().collect(),
             files,
             errors,
             unlocked: Vec::new(),
-        }
-    }
-}
-
-fn add(components: &mut BTreeMap<String, Component>, c: Component) {
-    match components.get_mut(&c.purl) {
-        Some(existing) => existing.absorb(c),
-        None => {
-            components.insert(c.purl.clone(), c);
         }
     }
 }

@@ -8,8 +8,7 @@
 
 use serde::Serialize;
 
-use std::io::Write as _;
-
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::{Tool, looks_like_expression, uuid_from_digest};
@@ -220,8 +219,8 @@ pub fn to_string(sbom: &Sbom, tool: &Tool<'_>, created: u64) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Stream the document to `out`: the serial number is hashed from a compact serialisation, then
-/// the pretty document is written straight to `out` (no copy of a large document in memory).
+/// Write the document to `out`. The serial number is a UUID from the SHA-256 of the document
+/// itself (with the serial number zeroed), so the same SBOM always gets the same serial number.
 pub fn write_to(
     sbom: &Sbom,
     tool: &Tool<'_>,
@@ -256,10 +255,11 @@ pub fn write_to(
                 }))
                 .collect(),
         },
+        // In parallel: tens of thousands of components, each with a few allocations.
         components: sbom
             .components
-            .values()
-            .map(|c| component(c, false))
+            .par_iter()
+            .map(|(_, c)| component(c, false))
             .collect(),
         dependencies: sbom
             .edges
@@ -270,24 +270,21 @@ pub fn write_to(
             })
             .collect(),
     };
-    let mut hasher = HashWriter(Sha256::new());
-    serde_json::to_writer(&mut hasher, &bom)?;
-    bom.serial_number = format!("urn:uuid:{}", uuid_from_digest(&hasher.0.finalize()));
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-    serde_json::to_writer_pretty(&mut out, &bom)?;
-    out.write_all(b"\n")?;
-    out.flush()
+    // One serialisation: the document is written with a placeholder serial number, hashed, and
+    // the placeholder (same length, near the top) replaced by the hash's UUID.
+    bom.serial_number = format!("urn:uuid:{}", PLACEHOLDER_UUID);
+    let mut doc = Vec::with_capacity(256 * (sbom.components.len() + 16));
+    serde_json::to_writer_pretty(&mut doc, &bom)?;
+    doc.push(b'\n');
+    let uuid = uuid_from_digest(&Sha256::digest(&doc));
+    if let Some(at) = doc
+        .windows(PLACEHOLDER_UUID.len())
+        .position(|w| w == PLACEHOLDER_UUID.as_bytes())
+    {
+        doc[at..at + uuid.len()].copy_from_slice(uuid.as_bytes());
+    }
+    out.write_all(&doc)
 }
 
-/// Feeds everything written into a SHA-256.
-struct HashWriter(Sha256);
-
-impl std::io::Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+/// Stands for the serial number while the document is hashed (same length as a UUID).
+const PLACEHOLDER_UUID: &str = "00000000-0000-0000-0000-000000000000";
