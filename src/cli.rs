@@ -26,6 +26,10 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Write a software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON) from the lockfiles in a directory: Cargo.lock, package-lock.json and npm-shrinkwrap.json so far. Never runs a package manager; output is reproducible.
     Sbom(SbomArgs),
+    /// Find known vulnerabilities (OSV) in a directory's lockfiles, an SBOM or package URLs, offline from a local database (`chainproof db update`) or online (`--online`). Components that could not be checked are always listed, never reported as clean.
+    Scan(ScanArgs),
+    /// Manage the offline vulnerability database.
+    Db(DbArgs),
 }
 
 /// Options shared by commands that write a report.
@@ -158,4 +162,70 @@ pub struct SbomDiffArgs {
     /// Output format: text (`+ purl` added, `- purl` removed, `~ package old -> new` changed) or json (`{"added": [purl], "removed": [purl], "changed": [{"package", "from": [version], "to": [version]}]}`).
     #[arg(long, short = 'f', default_value = "text", value_parser = ["text", "json"])]
     pub format: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Directory to inventory (searched honouring .gitignore), or one lockfile.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Scan this SBOM (CycloneDX JSON or SPDX 2.3 JSON, from any tool) instead of a directory.
+    #[arg(long, value_name = "FILE")]
+    pub sbom: Option<PathBuf>,
+
+    /// Scan this package URL (for example `pkg:npm/lodash@4.17.20`) instead of a directory; repeatable.
+    #[arg(long, value_name = "PURL", conflicts_with = "sbom")]
+    pub purl: Vec<String>,
+
+    /// Offline database directory laid out as `DIR/<Ecosystem>/all.zip` (default: `$CHAINPROOF_DB`, else `~/.cache/chainproof/osv`; fill it with `chainproof db update`).
+    #[arg(long, value_name = "DIR")]
+    pub db: Option<PathBuf>,
+
+    /// Ask the OSV API (api.osv.dev, or `$OSV_API_URL`) instead of the offline database.
+    #[arg(long, conflicts_with = "db")]
+    pub online: bool,
+
+    /// OpenVEX or CycloneDX VEX document; findings it marks `not_affected` or `fixed` are reported as suppressed (with the justification) and do not fail the run. Repeatable; later statements win.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+
+    /// Output format: text, json, sarif, gitlab (dependency scanning report), cyclonedx-json (CycloneDX 1.6 with vulnerabilities).
+    #[arg(long, short = 'f', default_value = "text", value_parser = clap::builder::PossibleValuesParser::new(chainproof_vuln::report::Format::NAMES))]
+    pub format: String,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit with 1 when a vulnerability is at or above this severity: low, medium, high, critical, or none. A vulnerability without a usable severity counts as critical.
+    #[arg(long, default_value = "high", value_parser = ["low", "medium", "high", "critical", "none"])]
+    pub fail_on: String,
+
+    /// The offline database must be at most this many days old (by its newest record per ecosystem); an older one is still used and reported, but the exit code is 2.
+    #[arg(long, value_name = "DAYS", default_value_t = 7)]
+    pub max_db_age: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct DbArgs {
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DbCommand {
+    /// Download OSV's per-ecosystem exports (`<Ecosystem>/all.zip`) into the database directory; unchanged exports are not downloaded again.
+    Update(DbUpdateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DbUpdateArgs {
+    /// Database directory (default: `$CHAINPROOF_DB`, else `~/.cache/chainproof/osv`).
+    #[arg(long, value_name = "DIR")]
+    pub db: Option<PathBuf>,
+
+    /// OSV ecosystem to download (`crates.io`, `npm`, `PyPI`, `Go`, `Maven`, `RubyGems`, `NuGet`, `Packagist`, `Pub`, `Hex`, `SwiftURL`, `Debian`, `Alpine`, ...); repeatable. Default: the language ecosystems chainproof reads lockfiles of.
+    #[arg(long = "ecosystem", value_name = "E")]
+    pub ecosystems: Vec<String>,
 }

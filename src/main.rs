@@ -32,6 +32,8 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => commands::check::run(args),
         cli::Command::Explain(args) => commands::explain::run(args),
         cli::Command::Sbom(args) => commands::sbom::run(args),
+        cli::Command::Scan(args) => commands::scan::run(args),
+        cli::Command::Db(args) => commands::db::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -60,6 +60,7 @@ fn schemas_are_current() {
         "schemas/report.json",
         &chainproof_core::output::json::schema(),
     );
+    check("schemas/scan.json", &chainproof_vuln::report::json_schema());
     let config = schemars::schema_for!(chainproof_core::Config);
     check(
         "schemas/config.json",

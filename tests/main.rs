@@ -7,5 +7,6 @@ mod plugins;
 mod rules;
 mod sbom;
 mod sbom_image;
+mod scan;
 mod supply_chain;
 mod support;

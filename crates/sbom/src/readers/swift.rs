@@ -5,8 +5,9 @@
 //! Each pin is a component named after its repository: the location URL without scheme, user,
 //! port and `.git` (`https://github.com/apple/swift-nio.git` and `git@github.com:apple/swift-nio`
 //! both give `pkg:swift/github.com/apple/swift-nio@2.62.0`). A pin resolved to a revision or
-//! branch has no version: the version is left empty and the commit is kept in the property
-//! `revision` (kept for versioned pins too), the branch in `branch`. Registry pins
+//! branch has no release version: its version is the commit (as cdxgen and the purl spec's VCS
+//! types do), so the purl still names exactly what was built; the commit is also kept in the
+//! property `revision` (for versioned pins too), the branch in `branch`. Registry pins
 //! (`kind: registry`) are named by their identity (`scope.name`), the scope being the purl
 //! namespace (`pkg:swift/mona/linkedlist@0.2.1`: a Swift purl needs a namespace and a registry
 //! pin names no host); local packages by their identity, as `pkg:generic/<identity>` (no host or
@@ -110,7 +111,12 @@ pub fn parse(
             None if !identity.is_empty() => identity.to_string(),
             None => continue,
         };
-        let version = pin.state.version.as_deref().unwrap_or("").trim();
+        let revision = pin.state.revision.as_deref().unwrap_or("").trim();
+        let version = match pin.state.version.as_deref().map(str::trim) {
+            Some(v) if !v.is_empty() => v,
+            _ if repo.is_some() => revision,
+            _ => "",
+        };
         let mut c = match (&repo, registry_id(identity, pin.kind.as_deref())) {
             (Some(_), _) => Component::new(Ecosystem::Swift, &name, version, file),
             // `scope.name`: the scope is the namespace (there is no host to name).
@@ -321,12 +327,13 @@ mod tests {
         assert_eq!(
             by.keys().copied().collect::<Vec<_>>(),
             [
-                "pkg:swift/github.com/Quick/Nimble",
+                "pkg:swift/github.com/Quick/Nimble@1f3bde57bde12f5e7b07909848c071e9b73d6edc",
                 "pkg:swift/github.com/apple/swift-argument-parser@1.2.2",
             ]
         );
-        let nimble = by["pkg:swift/github.com/Quick/Nimble"];
-        assert_eq!(nimble.version, "");
+        let nimble =
+            by["pkg:swift/github.com/Quick/Nimble@1f3bde57bde12f5e7b07909848c071e9b73d6edc"];
+        assert_eq!(nimble.version, "1f3bde57bde12f5e7b07909848c071e9b73d6edc");
         assert_eq!(
             nimble.properties["revision"],
             "1f3bde57bde12f5e7b07909848c071e9b73d6edc"
