@@ -202,9 +202,13 @@ pub struct ScanArgs {
     #[arg(long, default_value = "high", value_parser = ["low", "medium", "high", "critical", "none"])]
     pub fail_on: String,
 
-    /// The offline database must be at most this many days old (by its newest record per ecosystem); an older one is still used and reported, but the exit code is 2.
+    /// The offline database must be at most this many days old (since `chainproof db update` last checked each ecosystem the scan uses); an older one is still used and reported, but the exit code is 2.
     #[arg(long, value_name = "DAYS", default_value_t = 7)]
     pub max_db_age: u64,
+
+    /// Exit with 2 when any component could not be checked (no OSV ecosystem, no database records for its ecosystem or release, a version or advisory range that does not parse), not only when none could.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Args, Debug)]

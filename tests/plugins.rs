@@ -38,6 +38,15 @@ const WRAPPER_ONLY: &[(&str, &str)] = &[
     ("gitlab-components/sbom", "stage"),
     ("gitlab-components/sbom", "version"),
     ("gitlab-components/sbom", "image"),
+    ("actions/scan", "update-db"),
+    ("actions/scan", "sarif-file"),
+    ("actions/scan", "upload-sarif"),
+    ("actions/scan", "version"),
+    ("actions/scan", "profile"),
+    ("gitlab-components/scan", "stage"),
+    ("gitlab-components/scan", "update_db"),
+    ("gitlab-components/scan", "version"),
+    ("gitlab-components/scan", "image"),
 ];
 
 /// jactionlint's strictest profile. `self-repository` asks for `uses: $/path` instead of `./path`: that
@@ -91,6 +100,7 @@ fn hermetic(cmd: &mut Command, extra_path: &[&Path]) {
             "SETUP_",
             "LINT_",
             "SBOM_",
+            "SCAN_",
         ];
         if k == "CI" || k == "NO_COLOR" || leaks.iter().any(|p| k.starts_with(p)) {
             cmd.env_remove(&k);
@@ -1745,6 +1755,349 @@ fn gitlab_ci_local_runs_the_sbom_component_on_an_npm_lockfile() {
             spdx["packages"].as_array().map(Vec::len),
             Some(SBOM_FIXTURE_PURLS.len() + 1),
             "the root and the components: {spdx:#}"
+        );
+    }
+}
+
+// --- the scan action and component ---------------------------------------------------------------
+
+/// What `tests/fixtures/plugins/scan-repo/package-lock.json` (made by npm 11.19.1 with
+/// `npm install --package-lock-only`) pins, lodash 4.17.20, has in the fixture records of
+/// `tests/fixtures/vuln/osv/npm`: one high and two medium vulnerabilities.
+const SCAN_FIXTURE_IDS: &[&str] = &[
+    "GHSA-29mw-wpgm-hmr9",
+    "GHSA-35jh-r3h4-6jhm",
+    "GHSA-xxjr-mmjv-4gpg",
+];
+
+/// The fixture records are real and dated: the plugins are run with this `max-db-age`.
+const SCAN_OLD_OK: &str = "100000";
+
+/// `dir/npm/all.zip` from the real OSV records of `tests/fixtures/vuln/osv/npm` (see its README),
+/// the layout `chainproof db update` writes.
+fn scan_db(dir: &Path) {
+    use std::io::Write;
+    let src = fixtures().join("vuln/osv/npm");
+    let mut records: Vec<PathBuf> = fs::read_dir(&src)
+        .expect("fixture records")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    records.sort();
+    assert!(!records.is_empty(), "no records in {}", src.display());
+    fs::create_dir_all(dir.join("npm")).expect("mkdir");
+    let file = fs::File::create(dir.join("npm/all.zip")).expect("create zip");
+    let mut zip = zip::ZipWriter::new(file);
+    for path in records {
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .expect("entry");
+        zip.write_all(&fs::read(&path).expect("read record"))
+            .expect("write entry");
+    }
+    zip.finish().expect("finish zip");
+}
+
+#[test]
+fn jactionlint_accepts_the_scan_action_and_its_act_workflow() {
+    assert_ok(
+        tool("jactionlint")
+            .current_dir(root())
+            .args(JACTIONLINT)
+            .arg("actions/scan/action.yml"),
+        "jactionlint on actions/scan",
+    );
+    let r = scan_act_repo();
+    assert_ok(
+        tool("jactionlint")
+            .current_dir(r.repo.path())
+            .args(JACTIONLINT)
+            .arg(".github/workflows/scan.yml"),
+        "jactionlint on the scan act workflow",
+    );
+}
+
+#[test]
+fn chainproof_finds_nothing_in_the_scan_plugins() {
+    let files = [
+        "actions/scan/action.yml",
+        "gitlab-components/templates/scan.yml",
+        "tests/fixtures/plugins/scan-repo/.github/workflows/scan.yml",
+        "tests/fixtures/plugins/scan-repo/.gitlab-ci.yml",
+    ];
+    let out = chainproof(&root())
+        .arg("lint")
+        .args(files)
+        .args(["--format", "json", "--fail-on", "info"])
+        .output()
+        .expect("run");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["findings"], Value::Array(Vec::new()), "{report:#}");
+    assert_eq!(report["errors"], Value::Array(Vec::new()), "{report:#}");
+    let linted: Vec<&str> = report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(linted, files, "every file was linted");
+}
+
+/// The scan fixture repository for act, laid out like [`act_repo`]'s.
+fn scan_act_repo() -> ActRepo {
+    let repo = tempfile::tempdir().expect("tempdir");
+    copy_dir(&fixtures().join("plugins/scan-repo"), repo.path());
+    fs::remove_file(repo.path().join(".gitlab-ci.yml")).expect("rm");
+    symlink(root().join("actions"), repo.path().join("actions")).expect("symlink");
+    git_commit_all(repo.path());
+    let remote = tempfile::tempdir().expect("tempdir");
+    symlink(root().join("actions"), remote.path().join("actions")).expect("symlink");
+    ActRepo {
+        repo,
+        remote,
+        cache: tempfile::tempdir().expect("tempdir"),
+    }
+}
+
+/// act on the scan workflow: the local job gets the database as the `db` input, the remote one
+/// through `$CHAINPROOF_DB`; `max_db_age` days (the fixture records are dated: [`SCAN_OLD_OK`]).
+fn act_scan(r: &ActRepo, db: &Path, fail_on: &str, max_db_age: &str) -> Run {
+    let codeql = pinned_uses(
+        "actions/scan/action.yml",
+        "github/codeql-action/upload-sarif",
+    );
+    let stub = fixtures().join("plugins/codeql-action-stub");
+    run(tool("act")
+        .current_dir(r.repo.path())
+        .args(["workflow_dispatch", "-W", ".github/workflows/scan.yml"])
+        .args(["-P", "ubuntu-24.04=-self-hosted"])
+        .args(["--input", &format!("fail-on={fail_on}")])
+        .args(["--input", &format!("db={}", db.display())])
+        .args(["--input", &format!("max-db-age={max_db_age}")])
+        .args([
+            "--env",
+            &format!("CARGO_TARGET_DIR={}", target_dir().display()),
+        ])
+        .args(["--env", &format!("CHAINPROOF_DB={}", db.display())])
+        .args([
+            "--local-repository",
+            &format!("{codeql}={}", stub.display()),
+        ])
+        .args([
+            "--local-repository",
+            &format!(
+                "chainproof/chainproof@{FAKE_SHA}={}",
+                r.remote.path().display()
+            ),
+        ])
+        .arg("--action-cache-path")
+        .arg(r.cache.path())
+        .args(["--container-daemon-socket", "-"]))
+}
+
+#[test]
+fn act_runs_the_scan_action_on_a_vulnerable_lodash() {
+    let r = scan_act_repo();
+    let db = tempfile::tempdir().expect("tempdir");
+    scan_db(db.path());
+    let ids: Vec<String> = SCAN_FIXTURE_IDS.iter().map(|i| i.to_string()).collect();
+
+    // fail-on critical: the vulnerabilities (one high, two medium) are reported, the jobs pass.
+    let lenient = act_scan(&r, db.path(), "critical", SCAN_OLD_OK);
+    let log = lenient.text();
+    assert_eq!(lenient.code, Some(0), "fail-on critical must pass:\n{log}");
+    assert_eq!(log.matches("Job succeeded").count(), 2, "{log}");
+    assert!(
+        log.contains("Building chainproof from") && log.contains("profile dev"),
+        "{log}"
+    );
+    for job in ["local", "remote"] {
+        assert_eq!(
+            number_after(&log, &format!("{job} findings output: ")),
+            Some(SCAN_FIXTURE_IDS.len() as u64),
+            "{job}: the findings output:\n{log}"
+        );
+        // django (PyPI, which the database does not cover) is not checked, and says so.
+        assert!(
+            number_after(&log, &format!("{job} not-checked output: ")).is_some_and(|n| n >= 1),
+            "{job}: the not-checked output:\n{log}"
+        );
+    }
+    assert!(
+        log.contains("pkg:pypi/django@3.2.0: the vulnerability database has no PyPI advisories"),
+        "the text report lists what was not checked:\n{log}"
+    );
+    assert_eq!(
+        values_after(&log, "local sarif rule: "),
+        ids,
+        "the SARIF report:\n{log}"
+    );
+    assert!(
+        log.contains("upload-sarif stub: ") && log.contains("category chainproof-scan"),
+        "the SARIF upload:\n{log}"
+    );
+    assert_eq!(
+        values_after(&log, "remote report-file output: "),
+        ["gl-dependency-scanning-report.json"],
+        "{log}"
+    );
+    assert_eq!(
+        values_after(&log, "remote gitlab id: "),
+        ids,
+        "the gitlab report of the remote job:\n{log}"
+    );
+    assert!(
+        log.contains("none at or above critical"),
+        "the verdict:\n{log}"
+    );
+
+    // fail-on high: GHSA-35jh-r3h4-6jhm (high) fails both jobs, after the SARIF upload.
+    let strict = act_scan(&r, db.path(), "high", SCAN_OLD_OK);
+    let log = strict.text();
+    assert_ne!(strict.code, Some(0), "fail-on high must fail:\n{log}");
+    assert_eq!(log.matches("Job failed").count(), 2, "{log}");
+    assert!(
+        log.contains("some at or above high: failing"),
+        "the verdict:\n{log}"
+    );
+    assert!(
+        log.contains("upload-sarif stub: "),
+        "the upload runs before the failing step:\n{log}"
+    );
+    assert!(
+        !log.contains("local findings output: "),
+        "the check step must not run after the failure:\n{log}"
+    );
+
+    // A stale database fails even with fail-on none: exit 2, as an annotation.
+    let stale = act_scan(&r, db.path(), "none", "7");
+    let log = stale.text();
+    assert_ne!(stale.code, Some(0), "a stale database must fail:\n{log}");
+    assert_eq!(log.matches("Job failed").count(), 2, "{log}");
+    assert!(
+        log.contains("::error title=chainproof scan::the vulnerability database in ")
+            && log.contains("older than --max-db-age 7"),
+        "the stale database as an annotation:\n{log}"
+    );
+}
+
+/// A repository holding our component templates, the scan fixture and a database in `osv-db/`, its
+/// `.gitlab-ci.yml` using the scan component with `fail_on`, committed.
+fn scan_component_repo(fail_on: &str) -> TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(
+        &root().join("gitlab-components/templates"),
+        &dir.path().join("templates"),
+    );
+    copy_dir(&fixtures().join("plugins/scan-repo"), dir.path());
+    fs::remove_dir_all(dir.path().join(".github")).expect("rm");
+    scan_db(&dir.path().join("osv-db"));
+    let ci = dir.path().join(".gitlab-ci.yml");
+    let text = fs::read_to_string(&ci).expect("read");
+    assert!(text.contains("fail_on: high"), "{text}");
+    fs::write(
+        &ci,
+        text.replace("fail_on: high", &format!("fail_on: {fail_on}")),
+    )
+    .expect("write");
+    git_commit_all(dir.path());
+    dir
+}
+
+#[test]
+fn gitlab_ci_local_runs_the_scan_component_on_a_vulnerable_lodash() {
+    let bin = chainproof_bin_dir();
+
+    // The rendered job: GitLab's schema accepts it, our linter finds nothing, and it declares the
+    // dependency_scanning report under the name GitLab's analyzers use.
+    let repo = scan_component_repo("high");
+    check_component_inputs(
+        "the scan fixture consumer",
+        &fs::read_to_string(repo.path().join(".gitlab-ci.yml")).expect("read"),
+    );
+    let preview = assert_ok(
+        gitlab_ci_local(repo.path(), &bin).arg("--preview"),
+        "gitlab-ci-local --preview",
+    )
+    .stdout;
+    for expected in [
+        "chainproof-scan:",
+        "CHAINPROOF_SCAN_DB: osv-db",
+        "CHAINPROOF_SCAN_MAX_DB_AGE: '100000'",
+        "dependency_scanning: gl-dependency-scanning-report.json",
+        "when: always",
+    ] {
+        assert!(preview.contains(expected), "{expected}:\n{preview}");
+    }
+    assert!(!preview.contains("$[["), "{preview}");
+    let out = tempfile::tempdir().expect("tempdir");
+    fs::write(out.path().join(".gitlab-ci.yml"), &preview).expect("write");
+    assert_ok(
+        tool("check-jsonschema")
+            .args(["--builtin-schema", "vendor.gitlab-ci"])
+            .arg(out.path().join(".gitlab-ci.yml")),
+        "check-jsonschema vendor.gitlab-ci on the rendered scan component",
+    );
+    let lint = chainproof(out.path())
+        .args(["lint", ".gitlab-ci.yml", "--fail-on", "info", "--no-color"])
+        .output()
+        .expect("run");
+    assert!(
+        lint.status.success(),
+        "chainproof reports findings in the rendered scan component:\n{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+
+    for (fail_on, passes) in [("high", false), ("critical", true)] {
+        let repo = scan_component_repo(fail_on);
+        let r =
+            run(gitlab_ci_local(repo.path(), &bin)
+                .args(["--force-shell-executor", "chainproof-scan"]));
+        let log = r.text();
+        if passes {
+            assert_eq!(r.code, Some(0), "fail_on {fail_on} must pass:\n{log}");
+            assert!(log.contains("PASS  chainproof-scan"), "{log}");
+        } else {
+            assert_ne!(r.code, Some(0), "fail_on {fail_on} must fail:\n{log}");
+            assert!(log.contains("FAIL  chainproof-scan"), "{log}");
+        }
+        // The text report in the job log.
+        for id in SCAN_FIXTURE_IDS {
+            assert!(log.contains(id), "{id} in the job log:\n{log}");
+        }
+        assert!(log.contains("pkg:pypi/django@3.2.0"), "{log}");
+        // The report is written (and kept) either way.
+        let report = repo.path().join("gl-dependency-scanning-report.json");
+        let text = fs::read_to_string(&report).unwrap_or_else(|e| {
+            panic!(
+                "no dependency scanning report {} ({e}):\n{log}",
+                report.display()
+            )
+        });
+        let doc: Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(doc["scan"]["type"], "dependency_scanning", "{doc:#}");
+        let mut ids: Vec<&str> = doc["vulnerabilities"]
+            .as_array()
+            .expect("vulnerabilities")
+            .iter()
+            .filter_map(|v| v["identifiers"][0]["value"].as_str())
+            .collect();
+        ids.sort_unstable();
+        assert_eq!(ids, SCAN_FIXTURE_IDS, "{doc:#}");
+        for v in doc["vulnerabilities"].as_array().expect("vulnerabilities") {
+            assert_eq!(v["location"]["file"], "package-lock.json", "{v:#}");
+            assert_eq!(v["location"]["dependency"]["package"]["name"], "lodash");
+            assert_eq!(v["location"]["dependency"]["version"], "4.17.20");
+        }
+        let messages = doc["scan"]["messages"].to_string();
+        assert!(
+            messages.contains("not checked: pkg:pypi/django@3.2.0"),
+            "what was not checked is in the report: {messages}"
         );
     }
 }

@@ -480,6 +480,14 @@ fn without_a_database_says_how_to_get_one() {
 #[test]
 fn a_stale_database_still_reports_but_exits_2() {
     let db = db();
+    // Age is when `db update` last checked each export (its meta file), not the records' dates.
+    for eco in ["crates.io", "npm"] {
+        fs::write(
+            db.dir.join(eco).join("all.zip.meta.json"),
+            r#"{"url":"https://example.invalid/all.zip","checked":1600000000}"#,
+        )
+        .expect("meta");
+    }
     let out = scan(&db.dir, &["--fail-on", "none"]);
     assert_eq!(out.code, 2);
     assert!(out.stdout.contains("GHSA-xvch-5gv4-984h"), "{}", out.stdout);
@@ -981,4 +989,157 @@ fn online_scan_asks_the_osv_api_and_matches_the_same() {
         report["not_checked"],
         serde_json::json!([{"purl": "pkg:pypi/repo", "reason": "no version"}])
     );
+}
+
+// --- review fixes ----------------------------------------------------------------------------
+
+/// `DIR/<dir>/all.zip` holding the given entries as they are.
+fn write_zip(dir: &Path, eco: &str, entries: &[(&str, &str)]) {
+    fs::create_dir_all(dir.join(eco)).expect("mkdir");
+    let file = fs::File::create(dir.join(eco).join("all.zip")).expect("create zip");
+    let mut zip = zip::ZipWriter::new(file);
+    for (name, text) in entries {
+        zip.start_file(*name, zip::write::SimpleFileOptions::default())
+            .expect("entry");
+        zip.write_all(text.as_bytes()).expect("write entry");
+    }
+    zip.finish().expect("finish zip");
+}
+
+#[test]
+fn unreadable_database_records_are_an_input_error() {
+    let db = db();
+    write_zip(
+        &db.dir,
+        "PyPI",
+        &[("PYSEC-broken.json", "{\"id\": \"PYSEC-1\", ")],
+    );
+    let out = scan(
+        &db.dir,
+        &[
+            "--max-db-age",
+            OLD_OK,
+            "--purl",
+            "pkg:npm/lodash@4.17.20",
+            "--fail-on",
+            "none",
+        ],
+    );
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("GHSA-35jh-r3h4-6jhm"), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("error:") && out.stderr.contains("PYSEC-broken.json"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn strict_fails_on_any_component_not_checked() {
+    let db = db();
+    let lenient = scan(&db.dir, &["--max-db-age", OLD_OK, "--fail-on", "none"]);
+    assert_eq!(lenient.code, 0, "{}{}", lenient.stdout, lenient.stderr);
+    let strict = scan(
+        &db.dir,
+        &["--max-db-age", OLD_OK, "--fail-on", "none", "--strict"],
+    );
+    assert_eq!(strict.code, 2, "{}{}", strict.stdout, strict.stderr);
+    assert!(
+        strict
+            .stderr
+            .contains("--strict: 2 component(s) not checked"),
+        "{}",
+        strict.stderr
+    );
+    let help = chainproof(&repo())
+        .args(["scan", "--help"])
+        .output()
+        .expect("runs");
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--strict"));
+}
+
+const DEBIAN_12_OPENSSL: &str = r#"{"id":"DSA-9999-1","modified":"2024-01-01T00:00:00Z","summary":"openssl security update","affected":[{"package":{"ecosystem":"Debian:12","name":"openssl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"3.0.13-1~deb12u1"}]}]}]}"#;
+
+#[test]
+fn a_release_without_records_is_not_checked_and_upstream_names_the_source() {
+    let db = db();
+    write_zip(&db.dir, "Debian", &[("DSA-9999-1.json", DEBIAN_12_OPENSSL)]);
+    let out = scan(
+        &db.dir,
+        &[
+            "--max-db-age",
+            OLD_OK,
+            "-f",
+            "json",
+            "--purl",
+            "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&upstream=openssl&distro=debian-12",
+            "--purl",
+            "pkg:deb/debian/libssl3@3.0.11-1?upstream=openssl&distro=debian-13",
+            "--purl",
+            "pkg:deb/debian/bash@5.2.15-2?distro=debian-12",
+        ],
+    );
+    let report = json(&out.stdout);
+    let ids: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["DSA-9999-1"], "{}", out.stdout);
+    let reasons: Vec<&str> = report["not_checked"]
+        .as_array()
+        .expect("not_checked")
+        .iter()
+        .filter_map(|n| n["reason"].as_str())
+        .collect();
+    // bash has no `upstream=`: its source package is bash itself, checked (and clean here).
+    assert_eq!(
+        reasons,
+        ["the vulnerability database has no Debian:13 advisories"],
+        "{reasons:?}"
+    );
+    assert_eq!(
+        report["summary"]["checked"].as_u64(),
+        Some(2),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn sarif_from_an_sbom_places_results_on_the_sbom_file() {
+    let db = db();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let sbom = tmp.path().join("bom.json");
+    let made = chainproof(&repo())
+        .args(["sbom", ".", "-o"])
+        .arg(&sbom)
+        .output()
+        .expect("sbom");
+    assert!(made.status.success());
+    let out = scan(
+        &db.dir,
+        &[
+            "--max-db-age",
+            OLD_OK,
+            "--sbom",
+            &sbom.to_string_lossy(),
+            "-f",
+            "sarif",
+        ],
+    );
+    let sarif = json(&out.stdout);
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert!(!results.is_empty());
+    for r in results {
+        let location = &r["locations"][0]["physicalLocation"];
+        assert!(
+            location["artifactLocation"]["uri"]
+                .as_str()
+                .is_some_and(|u| u.ends_with("bom.json")),
+            "{r}"
+        );
+        assert_eq!(location["region"]["startLine"], 1, "{r}");
+    }
 }

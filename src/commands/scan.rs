@@ -5,8 +5,12 @@
 //! - no database and no `--online`: exit 2 with how to get one;
 //! - every output says how many components were checked and lists the others with the reason;
 //!   when none could be checked the exit code is 2;
-//! - a database older than `--max-db-age` days (default 7, by the newest record of its stalest
-//!   ecosystem) is still used and its findings reported, with a warning, and the exit code is 2
+//! - a database that could not be read whole (a corrupt zip or entry, a record that is not OSV
+//!   JSON) is still used and its findings reported, but the exit code is 2;
+//! - with `--strict`, any component not checked makes the exit code 2;
+//! - a database older than `--max-db-age` days (default 7, by when `chainproof db update` last
+//!   checked the stalest ecosystem the scan used, else that zip's modification time; a time in
+//!   the future is unknown) is still used and its findings reported, with a warning, and the exit code is 2
 //!   (a pass from stale data is not a pass); pass a larger `--max-db-age` to accept it;
 //! - a vulnerability without a usable severity counts as critical for `--fail-on`.
 //!
@@ -169,8 +173,21 @@ pub fn scan_offline(
     let started = now();
     let db = Db::open(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut warnings: Vec<String> = db.errors().iter().map(|e| e.to_string()).collect();
-    let mut input_errors = Vec::new();
-    let built = db.built();
+    // Records that could not be read may be the ones that matter: fail closed.
+    let mut input_errors: Vec<String> = db.errors().iter().map(|e| e.to_string()).collect();
+    let queries = matcher::queries_from_sbom(sbom);
+    // Only the ecosystems this scan uses count for the age.
+    let used: BTreeSet<&str> = queries
+        .iter()
+        .filter_map(|q| q.osv_ecosystem.as_deref())
+        .filter(|e| db.covers(e))
+        .map(base)
+        .collect();
+    let built = if used.is_empty() {
+        db.built()
+    } else {
+        db.built_for(used.iter().copied())
+    };
     let age = built.and_then(|b| SystemTime::now().duration_since(b).ok());
     let as_of = built
         .and_then(|b| b.duration_since(UNIX_EPOCH).ok())
@@ -179,7 +196,7 @@ pub fn scan_offline(
     match age {
         Some(age) if age > limit => {
             let msg = format!(
-                "the vulnerability database in {} is {} days old (newest record {}), older than --max-db-age {max_age_days}: \
+                "the vulnerability database in {} is {} days old (last updated {}), older than --max-db-age {max_age_days}: \
                  newer vulnerabilities are missing; run `chainproof db update` or pass a larger --max-db-age",
                 dir.display(),
                 age.as_secs() / 86_400,
@@ -188,7 +205,8 @@ pub fn scan_offline(
             warnings.push(msg.clone());
             input_errors.push(msg);
         }
-        None if built.is_none() => {
+        None => {
+            // No time, or one in the future.
             let msg = format!(
                 "the age of the vulnerability database in {} is unknown",
                 dir.display()
@@ -204,7 +222,6 @@ pub fn scan_offline(
         db.ecosystems().join(", "),
         as_of.as_deref().unwrap_or("unknown")
     );
-    let queries = matcher::queries_from_sbom(sbom);
     let mut result = matcher::scan(&db, &queries);
     let suppressed = vex::apply(vex, &mut result);
     let mut scan = Scan {
@@ -215,6 +232,7 @@ pub fn scan_offline(
         warnings,
         pins: root.map(|r| report::pins(r, sbom)).unwrap_or_default(),
         files: sbom.files.clone(),
+        document: None,
         started,
         ended: now(),
     };
@@ -227,12 +245,12 @@ fn scan_online(sbom: &Sbom, root: Option<&Path>, vex: &Vex) -> Result<Scanned> {
     let queries = matcher::queries_from_sbom(sbom);
     let api: Vec<online::Query> = queries
         .iter()
-        .filter(|q| q.osv_ecosystem.is_some() && !q.version.is_empty())
+        .filter(|q| q.osv_ecosystem.is_some() && !q.version.is_empty() && !q.name.is_empty())
         .map(|q| {
             (
                 q.osv_ecosystem.clone(),
                 q.name.clone(),
-                q.version.clone(),
+                api_version(q.osv_ecosystem.as_deref(), &q.version),
                 q.purl.clone(),
             )
         })
@@ -262,12 +280,21 @@ fn scan_online(sbom: &Sbom, root: Option<&Path>, vex: &Vex) -> Result<Scanned> {
         warnings: Vec::new(),
         pins: root.map(|r| report::pins(r, sbom)).unwrap_or_default(),
         files: sbom.files.clone(),
+        document: None,
         started,
         ended: now(),
     };
     let mut input_errors = Vec::new();
     finish(&mut scan, &mut input_errors);
     Ok(Scanned { scan, input_errors })
+}
+
+/// The version as the OSV API expects it: Go versions without their leading `v`.
+fn api_version(osv_ecosystem: Option<&str>, version: &str) -> String {
+    match osv_ecosystem {
+        Some("Go") => version.strip_prefix('v').unwrap_or(version).to_owned(),
+        _ => version.to_owned(),
+    }
 }
 
 /// Nothing checked while there was something to check is an input error, not a pass.
@@ -304,6 +331,8 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
             }
         }
     };
+    let mut scanned = scanned;
+    scanned.scan.document = args.sbom.as_ref().map(|p| p.display().to_string());
     let scan = &scanned.scan;
     let mut out: Vec<u8> = Vec::new();
     report::write(format, scan, Some(sbom), &mut out).context("writing the report")?;
@@ -333,7 +362,14 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
     for e in &scanned.input_errors {
         eprintln!("error: {e}");
     }
-    if !sbom.errors.is_empty() || !scanned.input_errors.is_empty() {
+    let strict = args.strict && !scan.result.not_checked.is_empty();
+    if strict {
+        eprintln!(
+            "error: --strict: {} component(s) not checked",
+            scan.result.not_checked.len()
+        );
+    }
+    if !sbom.errors.is_empty() || !scanned.input_errors.is_empty() || strict {
         return Ok(Outcome::InputError);
     }
     if args.fail_on == "none" {
@@ -345,4 +381,16 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::api_version;
+
+    #[test]
+    fn go_versions_are_sent_without_their_v() {
+        assert_eq!(api_version(Some("Go"), "v1.2.3"), "1.2.3");
+        assert_eq!(api_version(Some("Go"), "1.2.3"), "1.2.3");
+        assert_eq!(api_version(Some("npm"), "v1.2.3"), "v1.2.3");
+    }
 }

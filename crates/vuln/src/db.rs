@@ -12,7 +12,7 @@
 //! (`all.zip.chainproof-index`) or, where that directory is not writable, into the user's cache
 //! directory; [`CacheLocation`] chooses.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::ecosystem::{base, normalize_name};
+use crate::ecosystem::{base, canonical, normalize_name};
 use crate::osv::Vulnerability;
 
 /// The most one entry may declare or inflate to.
@@ -73,7 +73,10 @@ struct EcosystemDb {
     records: Vec<Vulnerability>,
     /// Normalised package name -> indexes into `records`.
     index: HashMap<String, Vec<usize>>,
-    /// Newest `modified` of the records, or the zip's modification time.
+    /// The exact ecosystems (`Debian:12`, `Ubuntu:22.04` with `:LTS` dropped) records name.
+    releases: BTreeSet<String>,
+    /// When the export was last fetched or confirmed current (`checked` in
+    /// `all.zip.meta.json`, written by `chainproof db update`), else the zip's modification time.
     built: Option<SystemTime>,
 }
 
@@ -148,11 +151,34 @@ impl Db {
         &self.errors
     }
 
-    /// How fresh the data is: for each ecosystem the newest `modified` of its records (or the
-    /// zip's modification time when no record has a readable one); the oldest of those, so that
-    /// a `--max-db-age` check fails when any ecosystem is stale.
+    /// How fresh the data is: for each ecosystem when its export was last checked
+    /// (`all.zip.meta.json`'s `checked`, else the zip's modification time; never the records'
+    /// own `modified`, which a record can set to any date); the oldest of those, so that a
+    /// `--max-db-age` check fails when any ecosystem is stale.
     pub fn built(&self) -> Option<SystemTime> {
         self.ecosystems.values().filter_map(|e| e.built).min()
+    }
+
+    /// The same, over the ecosystems (families or full names) given only; `None` when one of
+    /// them has no known time.
+    pub fn built_for<'a>(
+        &self,
+        ecosystems: impl IntoIterator<Item = &'a str>,
+    ) -> Option<SystemTime> {
+        let mut oldest: Option<SystemTime> = None;
+        for eco in ecosystems {
+            let built = self.ecosystems.get(base(eco))?.built?;
+            oldest = Some(oldest.map_or(built, |o| o.min(built)));
+        }
+        oldest
+    }
+
+    /// Whether the database holds records for this exact ecosystem (`Debian:13`, not only some
+    /// `Debian` release).
+    pub fn covers(&self, osv_ecosystem: &str) -> bool {
+        self.ecosystems
+            .get(base(osv_ecosystem))
+            .is_some_and(|e| e.releases.contains(canonical(osv_ecosystem)))
     }
 
     /// The same, for one ecosystem.
@@ -189,6 +215,10 @@ impl Db {
 impl crate::matcher::Advisories for Db {
     fn ecosystems(&self) -> Vec<String> {
         Db::ecosystems(self)
+    }
+
+    fn covers(&self, osv_ecosystem: &str) -> bool {
+        Db::covers(self, osv_ecosystem)
     }
 
     fn advisories(&self, osv_ecosystem: &str, name: &str) -> Vec<&Vulnerability> {
@@ -233,6 +263,7 @@ fn load_ecosystem(name: &str, zip: &Path, cache: &CacheLocation) -> Result<Loade
     }
     let bytes = fs::read(zip).map_err(io)?;
     let mtime = meta.modified().ok();
+    let built = checked_time(zip).or(mtime);
     let key = CacheKey {
         format: CACHE_FORMAT,
         size: bytes.len() as u64,
@@ -253,7 +284,7 @@ fn load_ecosystem(name: &str, zip: &Path, cache: &CacheLocation) -> Result<Loade
                 })
                 .collect();
             return Ok(Loaded {
-                db: index(name, records, mtime),
+                db: index(name, records, built),
                 errors,
                 from_cache: true,
             });
@@ -275,7 +306,7 @@ fn load_ecosystem(name: &str, zip: &Path, cache: &CacheLocation) -> Result<Loade
         })
         .collect();
     Ok(Loaded {
-        db: index(name, records, mtime),
+        db: index(name, records, built),
         errors,
         from_cache: false,
     })
@@ -484,19 +515,27 @@ fn write_cache(
     })
 }
 
-fn index(name: &str, records: Vec<Vulnerability>, mtime: Option<SystemTime>) -> EcosystemDb {
+/// `checked` (Unix seconds) from the `all.zip.meta.json` beside the zip.
+fn checked_time(zip: &Path) -> Option<SystemTime> {
+    let text = fs::read(zip.with_file_name(crate::update::META_FILE)).ok()?;
+    let meta: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    let secs = meta.get("checked")?.as_u64().filter(|s| *s > 0)?;
+    UNIX_EPOCH.checked_add(Duration::from_secs(secs))
+}
+
+fn index(name: &str, records: Vec<Vulnerability>, built: Option<SystemTime>) -> EcosystemDb {
     let mut index: HashMap<String, Vec<usize>> = HashMap::new();
-    let mut newest: Option<SystemTime> = None;
+    let mut releases = BTreeSet::new();
     for (i, record) in records.iter().enumerate() {
-        if let Some(t) = parse_rfc3339(&record.modified) {
-            newest = Some(newest.map_or(t, |n| n.max(t)));
-        }
         for affected in &record.affected {
             let Some(package) = &affected.package else {
                 continue;
             };
             if base(&package.ecosystem) != name {
                 continue;
+            }
+            if !releases.contains(canonical(&package.ecosystem)) {
+                releases.insert(canonical(&package.ecosystem).to_string());
             }
             let key = normalize_name(&package.ecosystem, &package.name).into_owned();
             let ids = index.entry(key).or_default();
@@ -508,76 +547,82 @@ fn index(name: &str, records: Vec<Vulnerability>, mtime: Option<SystemTime>) -> 
     EcosystemDb {
         records,
         index,
-        built: newest.or(mtime),
+        releases,
+        built,
     }
-}
-
-/// `2024-01-02T03:04:05Z`, with optional fractional seconds and a `+hh:mm` offset.
-pub(crate) fn parse_rfc3339(s: &str) -> Option<SystemTime> {
-    let b = s.as_bytes();
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let t = s.get(r)?;
-        if t.bytes().all(|c| c.is_ascii_digit()) {
-            t.parse().ok()
-        } else {
-            None
-        }
-    };
-    if b.len() < 20 || b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
-        return None;
-    }
-    if !matches!(b.get(10), Some(b'T' | b't' | b' ')) {
-        return None;
-    }
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
-        return None;
-    }
-    let mut rest = s.get(19..)?;
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        rest = frac.get(digits..)?;
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes().first() {
-                Some(b'+') => 1,
-                Some(b'-') => -1,
-                _ => return None,
-            };
-            let oh: i64 = rest.get(1..3)?.parse().ok()?;
-            let om: i64 = rest.get(4..6)?.parse().ok()?;
-            sign * (oh * 3600 + om * 60)
-        }
-    };
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = if month > 2 { month - 3 } else { month + 9 };
-    let doy = (153 * m + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hour * 3600 + minute * 60 + second.min(60) - offset;
-    let secs = u64::try_from(secs).ok()?;
-    Some(UNIX_EPOCH + Duration::from_secs(secs))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn zip_of(entries: &[(&str, String)]) -> Vec<u8> {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, text) in entries {
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(text.as_bytes()).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    fn record(id: &str, eco: &str, modified: &str) -> String {
+        format!(
+            r#"{{"id":"{id}","modified":"{modified}","affected":[{{"package":{{"ecosystem":"{eco}","name":"x"}},"versions":["1"]}}]}}"#
+        )
+    }
+
     #[test]
-    fn rfc3339() {
-        let t =
-            |s| parse_rfc3339(s).map(|t| t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).ok());
-        assert_eq!(t("1970-01-01T00:00:00Z"), Some(Some(0)));
-        assert_eq!(t("2024-10-10T12:00:00.123456Z"), Some(Some(1_728_561_600)));
-        assert_eq!(t("2024-10-10T14:00:00+02:00"), Some(Some(1_728_561_600)));
-        assert_eq!(t("2024-13-10T14:00:00Z"), None);
-        assert_eq!(t("yesterday"), None);
+    fn coverage_is_per_release() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("Debian")).unwrap();
+        let zip = zip_of(&[
+            (
+                "A.json",
+                record("DSA-1", "Debian:12", "2024-01-01T00:00:00Z"),
+            ),
+            (
+                "B.json",
+                record("USN-1", "Ubuntu:22.04:LTS", "2024-01-01T00:00:00Z"),
+            ),
+        ]);
+        fs::write(dir.path().join("Debian/all.zip"), zip).unwrap();
+        let db = Db::open_with(dir.path(), &CacheLocation::Disabled).unwrap();
+        assert!(db.covers("Debian:12"));
+        assert!(!db.covers("Debian:13"));
+        assert!(!db.covers("Debian"));
+        // Ubuntu records in the Debian zip are not indexed as Debian's.
+        assert!(!db.covers("Ubuntu:22.04:LTS"));
+        assert!(crate::matcher::Advisories::covers(&db, "Debian:12"));
+        assert!(!crate::matcher::Advisories::covers(&db, "Debian:13"));
+    }
+
+    #[test]
+    fn age_is_when_the_export_was_checked_not_the_newest_record() {
+        let dir = tempfile::tempdir().unwrap();
+        for eco in ["npm", "PyPI"] {
+            fs::create_dir_all(dir.path().join(eco)).unwrap();
+        }
+        // A future-dated record must not make the data look fresh.
+        let npm = zip_of(&[("A.json", record("GHSA-1", "npm", "2999-01-01T00:00:00Z"))]);
+        fs::write(dir.path().join("npm/all.zip"), npm).unwrap();
+        fs::write(
+            dir.path().join("npm").join(crate::update::META_FILE),
+            r#"{"url":"u","etag":null,"last_modified":null,"checked":1000}"#,
+        )
+        .unwrap();
+        let pypi = zip_of(&[("B.json", record("PYSEC-1", "PyPI", "2000-01-01T00:00:00Z"))]);
+        fs::write(dir.path().join("PyPI/all.zip"), pypi).unwrap();
+        let db = Db::open_with(dir.path(), &CacheLocation::Disabled).unwrap();
+        assert_eq!(
+            db.built_for(["npm"]),
+            Some(UNIX_EPOCH + Duration::from_secs(1000))
+        );
+        // No meta file: the zip's modification time (just now), not the 2000 record.
+        let pypi_built = db.built_for(["PyPI"]).unwrap();
+        assert!(pypi_built > UNIX_EPOCH + Duration::from_secs(1_600_000_000));
+        assert_eq!(db.built(), Some(UNIX_EPOCH + Duration::from_secs(1000)));
     }
 
     #[test]

@@ -27,7 +27,9 @@ pub fn osv_ecosystem(ecosystem: Ecosystem, purl: &str) -> Option<String> {
     Some(name.to_string())
 }
 
-/// `pkg:deb/debian/x@1?distro=debian-12` -> `Debian:12`; ubuntu `ubuntu-22.04` -> `Ubuntu:22.04`.
+/// `pkg:deb/debian/x@1?distro=debian-12` -> `Debian:12`; ubuntu `ubuntu-22.04` ->
+/// `Ubuntu:22.04:LTS` (OSV names LTS releases, the even years' `.04`, with a `:LTS` suffix),
+/// `ubuntu-24.10` -> `Ubuntu:24.10`.
 fn deb(purl: &str) -> Option<String> {
     let distro = qualifier(purl, "distro")?;
     let namespace = namespace(purl);
@@ -44,8 +46,33 @@ fn deb(purl: &str) -> Option<String> {
                 .all(|b| b.is_ascii_digit())
                 .then(|| format!("Debian:{major}"))
         }
-        ("ubuntu", None | Some("ubuntu")) => Some(format!("Ubuntu:{release}")),
+        ("ubuntu", None | Some("ubuntu")) => ubuntu(release),
         _ => None,
+    }
+}
+
+/// An Ubuntu release `YY.MM` as OSV names it: `Ubuntu:22.04:LTS`, `Ubuntu:23.10`.
+fn ubuntu(release: &str) -> Option<String> {
+    let (year, month) = release.split_once('.')?;
+    let numeric = |s: &str| s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit());
+    if !numeric(year) || !numeric(month) {
+        return None;
+    }
+    let lts = month == "04" && year.parse::<u32>().is_ok_and(|y| y % 2 == 0);
+    Some(if lts {
+        format!("Ubuntu:{year}.{month}:LTS")
+    } else {
+        format!("Ubuntu:{year}.{month}")
+    })
+}
+
+/// An OSV ecosystem name in the form used to compare two of them: Ubuntu's `:LTS` suffix is
+/// dropped (`Ubuntu:22.04:LTS` and `Ubuntu:22.04` are the same release); other names as they are.
+pub fn canonical(osv_ecosystem: &str) -> &str {
+    if osv_ecosystem.starts_with("Ubuntu:") && !osv_ecosystem.starts_with("Ubuntu:Pro:") {
+        osv_ecosystem.strip_suffix(":LTS").unwrap_or(osv_ecosystem)
+    } else {
+        osv_ecosystem
     }
 }
 
@@ -86,10 +113,15 @@ pub fn base(osv_ecosystem: &str) -> &str {
 }
 
 /// A package name as OSV compares it in that ecosystem: PyPI names normalised as PEP 503 says
-/// (lower case, runs of `-`, `_`, `.` become one `-`); every other ecosystem compares exactly.
+/// (lower case, runs of `-`, `_`, `.` become one `-`); NuGet and Packagist names are
+/// case-insensitive (lower-cased); every other ecosystem compares exactly.
 pub fn normalize_name<'a>(osv_ecosystem: &str, name: &'a str) -> Cow<'a, str> {
-    if base(osv_ecosystem) != "PyPI" {
-        return Cow::Borrowed(name);
+    match base(osv_ecosystem) {
+        "PyPI" => {}
+        "NuGet" | "Packagist" if name.bytes().any(|b| b.is_ascii_uppercase()) => {
+            return Cow::Owned(name.to_lowercase());
+        }
+        _ => return Cow::Borrowed(name),
     }
     let mut out = String::with_capacity(name.len());
     let mut separator = false;
@@ -146,7 +178,7 @@ mod tests {
         );
         assert_eq!(
             deb("pkg:deb/ubuntu/x@1?distro=ubuntu-22.04").as_deref(),
-            Some("Ubuntu:22.04")
+            Some("Ubuntu:22.04:LTS")
         );
         assert_eq!(deb("pkg:deb/debian/x@1?arch=amd64"), None);
         assert_eq!(deb("pkg:deb/debian/x@1?distro=debian-trixie"), None);
@@ -162,6 +194,44 @@ mod tests {
             osv_ecosystem(Ecosystem::Apk, "pkg:apk/wolfi/x@1?distro=wolfi-2024"),
             None
         );
+    }
+
+    #[test]
+    fn ubuntu_lts_releases_carry_the_lts_suffix() {
+        let deb = |p| osv_ecosystem(Ecosystem::Deb, p);
+        assert_eq!(
+            deb("pkg:deb/ubuntu/openssl@3.0.2-0ubuntu1.10?distro=ubuntu-24.04").as_deref(),
+            Some("Ubuntu:24.04:LTS")
+        );
+        assert_eq!(
+            deb("pkg:deb/ubuntu/x@1?distro=ubuntu-20.04").as_deref(),
+            Some("Ubuntu:20.04:LTS")
+        );
+        assert_eq!(
+            deb("pkg:deb/ubuntu/x@1?distro=ubuntu-23.04").as_deref(),
+            Some("Ubuntu:23.04")
+        );
+        assert_eq!(
+            deb("pkg:deb/ubuntu/x@1?distro=ubuntu-24.10").as_deref(),
+            Some("Ubuntu:24.10")
+        );
+        assert_eq!(deb("pkg:deb/ubuntu/x@1?distro=ubuntu-jammy"), None);
+        assert_eq!(canonical("Ubuntu:22.04:LTS"), "Ubuntu:22.04");
+        assert_eq!(canonical("Ubuntu:Pro:18.04:LTS"), "Ubuntu:Pro:18.04:LTS");
+        assert_eq!(canonical("Debian:12"), "Debian:12");
+    }
+
+    #[test]
+    fn nuget_and_packagist_names_are_case_insensitive() {
+        assert_eq!(
+            normalize_name("NuGet", "Newtonsoft.Json"),
+            "newtonsoft.json"
+        );
+        assert_eq!(
+            normalize_name("Packagist", "Symfony/HTTP-Kernel"),
+            "symfony/http-kernel"
+        );
+        assert_eq!(normalize_name("Maven", "Org.X:Y"), "Org.X:Y");
     }
 
     #[test]

@@ -9,15 +9,17 @@
 //!   range's `limit`s when it has any. `GIT` and unknown range types are skipped and the next
 //!   range is still evaluated;
 //! - withdrawn records are skipped; records that alias each other are one finding;
-//! - a component with no OSV ecosystem, an ecosystem the source does not cover, no version, or
-//!   a version that does not parse is "not checked", never clean.
+//! - a component with no OSV ecosystem, an ecosystem (release: `Debian:13`, not only `Debian`)
+//!   the source has no records for, no version, or a version that does not parse is "not
+//!   checked", never clean; so is a component against an advisory whose range has an event
+//!   that does not parse.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chainproof_sbom::Sbom;
 use serde::Serialize;
 
-use crate::ecosystem::{self, base, normalize_name};
+use crate::ecosystem::{self, base, canonical, normalize_name};
 use crate::osv::{Affected, Event, RangeType, Vulnerability};
 use crate::severity::{self, Severity};
 use crate::version::{self, Scheme, Version};
@@ -27,7 +29,7 @@ pub trait Advisories {
     /// The OSV ecosystems covered (families: `Debian`, not `Debian:12`).
     fn ecosystems(&self) -> Vec<String>;
 
-    /// Whether packages of this ecosystem can be checked at all.
+    /// Whether packages of this ecosystem (with its release) can be checked at all.
     fn covers(&self, osv_ecosystem: &str) -> bool {
         let family = base(osv_ecosystem);
         self.ecosystems().iter().any(|e| e == family)
@@ -92,15 +94,49 @@ pub fn queries_from_sbom(sbom: &Sbom) -> Vec<Query> {
                 c.ecosystem,
                 chainproof_sbom::Ecosystem::Deb | chainproof_sbom::Ecosystem::Apk
             );
-            let source = |key: &str| os.then(|| c.properties.get(key)).flatten().cloned();
+            let property = |key: &str| os.then(|| c.properties.get(key)).flatten().cloned();
+            // Other tools (Syft, Trivy) put the source in the purl: `upstream=openssl` or
+            // `upstream=openssl@3.0.11-1` (also `source=`).
+            let (qual_name, qual_version) = if os { upstream(&c.purl) } else { (None, None) };
+            // Without one, the source is the binary package itself: dpkg's status omits `Source:`
+            // and Syft omits `upstream=` exactly when the two names are equal.
+            let name = property("source-package")
+                .or(qual_name)
+                .unwrap_or_else(|| c.name.clone());
             Query {
                 purl: c.purl.clone(),
                 osv_ecosystem: ecosystem::osv_ecosystem(c.ecosystem, &c.purl),
-                name: source("source-package").unwrap_or_else(|| c.name.clone()),
-                version: source("source-version").unwrap_or_else(|| c.version.clone()),
+                name,
+                version: property("source-version")
+                    .or(qual_version)
+                    .unwrap_or_else(|| c.version.clone()),
             }
         })
         .collect()
+}
+
+/// The source package (and version, when given) from a purl's `upstream` or `source` qualifier.
+fn upstream(purl: &str) -> (Option<String>, Option<String>) {
+    let Ok(p) = purl.parse::<packageurl::PackageUrl>() else {
+        return (None, None);
+    };
+    let value = ["upstream", "source"].iter().find_map(|key| {
+        p.qualifiers()
+            .iter()
+            .find(|(k, v)| k.as_ref() == *key && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_string())
+    });
+    match value {
+        None => (None, None),
+        Some(v) => match v.split_once('@') {
+            Some((n, ver)) if !n.is_empty() => (
+                Some(n.to_string()),
+                (!ver.is_empty()).then(|| ver.to_string()),
+            ),
+            Some(_) => (None, None),
+            None => (Some(v), None),
+        },
+    }
 }
 
 /// Checks every query against the source.
@@ -121,6 +157,12 @@ pub fn scan(source: &impl Advisories, queries: &[Query]) -> ScanResult {
             result.not_checked.push(not_checked(format!(
                 "the vulnerability database has no {eco} advisories"
             )));
+            continue;
+        }
+        if query.name.trim().is_empty() {
+            result
+                .not_checked
+                .push(not_checked("no source package name".to_string()));
             continue;
         }
         if query.version.trim().is_empty() {
@@ -151,22 +193,31 @@ pub fn scan(source: &impl Advisories, queries: &[Query]) -> ScanResult {
             name: &query.name,
             scheme,
         };
-        let matched: Vec<Matched<'_>> = source
-            .advisories(eco, &query.name)
-            .into_iter()
-            .filter(|v| v.withdrawn.is_none())
-            .filter_map(|vuln| {
-                let entries: Vec<&Affected> = vuln
-                    .affected
-                    .iter()
-                    .filter(|a| package.applies(a))
-                    .collect();
-                entries
-                    .iter()
-                    .any(|a| is_affected(a, scheme, &installed, &query.version))
-                    .then_some(Matched { vuln, entries })
-            })
-            .collect();
+        let mut matched: Vec<Matched<'_>> = Vec::new();
+        for vuln in source.advisories(eco, &query.name) {
+            if vuln.withdrawn.is_some() {
+                continue;
+            }
+            let entries: Vec<&Affected> = vuln
+                .affected
+                .iter()
+                .filter(|a| package.applies(a))
+                .collect();
+            let mut affected = false;
+            for a in &entries {
+                match check_affected(a, scheme, &installed, &query.version) {
+                    Ok(true) => affected = true,
+                    Ok(false) => {}
+                    Err(event) => result.not_checked.push(not_checked(format!(
+                        "advisory {}: range event {event} is not a {eco} version",
+                        vuln.id
+                    ))),
+                }
+            }
+            if affected {
+                matched.push(Matched { vuln, entries });
+            }
+        }
         for group in group_aliases(matched) {
             result
                 .findings
@@ -188,7 +239,7 @@ struct Package<'a> {
 impl Package<'_> {
     fn applies(&self, affected: &Affected) -> bool {
         affected.package.as_ref().is_some_and(|p| {
-            p.ecosystem == self.eco
+            canonical(&p.ecosystem) == canonical(self.eco)
                 && normalize_name(&p.ecosystem, &p.name) == normalize_name(self.eco, self.name)
         })
     }
@@ -213,14 +264,27 @@ fn bound(scheme: Scheme, text: &str, zero_is_bottom: bool, star_is_top: bool) ->
     if zero_is_bottom && text == "0" {
         return Some(Bound::Bottom);
     }
-    if star_is_top && text == "*" {
+    // `*` anywhere in a limit (`*`, `1.*`) means no limit.
+    if star_is_top && text.contains('*') {
         return Some(Bound::Top);
     }
     version::parse(scheme, text).ok().map(Bound::At)
 }
 
-/// Whether `installed` (its text `raw`) is affected according to one `affected` entry.
+/// Whether `installed` (its text `raw`) is affected according to one `affected` entry; a range
+/// with an event that does not parse counts as not affecting it (see [`check_affected`]).
 pub fn is_affected(affected: &Affected, scheme: Scheme, installed: &Version, raw: &str) -> bool {
+    check_affected(affected, scheme, installed, raw).unwrap_or(false)
+}
+
+/// Whether `installed` is affected according to one `affected` entry, or `Err(event)` naming the
+/// first `SEMVER`/`ECOSYSTEM` range event that does not parse (the answer is unknown).
+pub fn check_affected(
+    affected: &Affected,
+    scheme: Scheme,
+    installed: &Version,
+    raw: &str,
+) -> Result<bool, String> {
     let listed = affected.versions.iter().any(|v| {
         v == raw
             || version::parse(scheme, v)
@@ -228,31 +292,39 @@ pub fn is_affected(affected: &Affected, scheme: Scheme, installed: &Version, raw
                 .unwrap_or(false)
     });
     if listed {
-        return true;
+        return Ok(true);
     }
-    affected.ranges.iter().any(|range| match range.kind {
-        RangeType::Semver | RangeType::Ecosystem => in_range(&range.events, scheme, installed),
-        // Commit ranges say nothing about version numbers; later ranges are still evaluated.
-        RangeType::Git | RangeType::Unknown => false,
-    })
+    let mut any = false;
+    for range in &affected.ranges {
+        match range.kind {
+            RangeType::Semver | RangeType::Ecosystem => {
+                any |= in_range(&range.events, scheme, installed)?;
+            }
+            // Commit ranges say nothing about version numbers; later ranges are still evaluated.
+            RangeType::Git | RangeType::Unknown => {}
+        }
+    }
+    Ok(any)
 }
 
-/// OSV's evaluation of one range's events. Events whose version does not parse are ignored.
-fn in_range(events: &[Event], scheme: Scheme, v: &Version) -> bool {
+/// OSV's evaluation of one range's events; `Err` names an event whose version does not parse
+/// (ignoring it could leave the range never opened, a false "clean").
+fn in_range(events: &[Event], scheme: Scheme, v: &Version) -> Result<bool, String> {
     // Rank breaks ties between events at the same version: introduced before the events that
     // close the range, so `introduced: X, fixed: X` is empty.
-    let mut sorted: Vec<(Bound, u8, &Event)> = events
-        .iter()
-        .filter_map(|e| {
-            let (rank, b) = match e {
-                Event::Introduced(t) => (0, bound(scheme, t, true, false)),
-                Event::LastAffected(t) => (1, bound(scheme, t, false, false)),
-                Event::Fixed(t) => (2, bound(scheme, t, false, false)),
-                Event::Limit(t) => (3, bound(scheme, t, false, true)),
-            };
-            b.map(|b| (b, rank, e))
-        })
-        .collect();
+    let mut sorted: Vec<(Bound, u8, &Event)> = Vec::with_capacity(events.len());
+    for e in events {
+        let (rank, kind, text, b) = match e {
+            Event::Introduced(t) => (0, "introduced", t, bound(scheme, t, true, false)),
+            Event::LastAffected(t) => (1, "last_affected", t, bound(scheme, t, false, false)),
+            Event::Fixed(t) => (2, "fixed", t, bound(scheme, t, false, false)),
+            Event::Limit(t) => (3, "limit", t, bound(scheme, t, false, true)),
+        };
+        match b {
+            Some(b) => sorted.push((b, rank, e)),
+            None => return Err(format!("`{kind}: {text}`")),
+        }
+    }
     sorted.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
 
     let at = Bound::At(v.clone());
@@ -262,7 +334,7 @@ fn in_range(events: &[Event], scheme: Scheme, v: &Version) -> bool {
         .map(|(b, _, _)| b)
         .collect();
     if !limits.is_empty() && !limits.iter().any(|limit| at < **limit) {
-        return false;
+        return Ok(false);
     }
     let mut affected = false;
     for (b, _, e) in &sorted {
@@ -273,7 +345,7 @@ fn in_range(events: &[Event], scheme: Scheme, v: &Version) -> bool {
             _ => {}
         }
     }
-    affected
+    Ok(affected)
 }
 
 /// Records that share an id or alias, directly or through others, form one group.
@@ -489,5 +561,185 @@ mod source_package_tests {
             .find(|q| q.purl.starts_with("pkg:npm/"))
             .expect("npm");
         assert_eq!(npm.name, "left-pad");
+    }
+}
+
+#[cfg(test)]
+mod review_tests {
+    use super::*;
+    use chainproof_sbom::{Component, Ecosystem};
+
+    /// Records in memory, covering their families.
+    struct Mem(Vec<Vulnerability>);
+
+    impl Advisories for Mem {
+        fn ecosystems(&self) -> Vec<String> {
+            let mut e: Vec<String> = self
+                .0
+                .iter()
+                .flat_map(|v| &v.affected)
+                .filter_map(|a| a.package.as_ref())
+                .map(|p| base(&p.ecosystem).to_string())
+                .collect();
+            e.sort();
+            e.dedup();
+            e
+        }
+
+        fn advisories(&self, _eco: &str, _name: &str) -> Vec<&Vulnerability> {
+            self.0.iter().collect()
+        }
+    }
+
+    fn record(id: &str, eco: &str, name: &str, events: &str) -> Vulnerability {
+        let json = format!(
+            r#"{{"id":"{id}","modified":"2024-01-01T00:00:00Z","affected":[{{"package":{{"ecosystem":"{eco}","name":"{name}"}},"ranges":[{{"type":"ECOSYSTEM","events":[{events}]}}]}}]}}"#
+        );
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{json}: {e}"))
+    }
+
+    fn query(purl: &str, eco: Option<String>, name: &str, version: &str) -> Query {
+        Query {
+            purl: purl.into(),
+            osv_ecosystem: eco,
+            name: name.into(),
+            version: version.into(),
+        }
+    }
+
+    #[test]
+    fn ubuntu_lts_packages_match_lts_records() {
+        let purl = "pkg:deb/ubuntu/libssl3@3.0.2-0ubuntu1.10?distro=ubuntu-22.04";
+        let eco = ecosystem::osv_ecosystem(Ecosystem::Deb, purl);
+        let db = Mem(vec![
+            record(
+                "USN-1",
+                "Ubuntu:22.04:LTS",
+                "openssl",
+                r#"{"introduced":"0"},{"fixed":"3.0.2-0ubuntu1.12"}"#,
+            ),
+            record(
+                "USN-2",
+                "Ubuntu:22.04",
+                "openssl",
+                r#"{"introduced":"0"},{"fixed":"3.0.2-0ubuntu1.11"}"#,
+            ),
+        ]);
+        let r = scan(&db, &[query(purl, eco, "openssl", "3.0.2-0ubuntu1.10")]);
+        let ids: Vec<&str> = r.findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["USN-1", "USN-2"], "{r:?}");
+    }
+
+    #[test]
+    fn an_unparsable_event_makes_the_component_not_checked() {
+        let db = Mem(vec![record(
+            "GHSA-x",
+            "npm",
+            "left-pad",
+            r#"{"introduced":"not-a-version"},{"fixed":"2.0.0"}"#,
+        )]);
+        let r = scan(
+            &db,
+            &[query(
+                "pkg:npm/left-pad@1.0.0",
+                Some("npm".into()),
+                "left-pad",
+                "1.0.0",
+            )],
+        );
+        assert!(r.findings.is_empty());
+        assert_eq!(r.not_checked.len(), 1, "{r:?}");
+        let reason = &r.not_checked[0].reason;
+        assert!(
+            reason.contains("GHSA-x") && reason.contains("introduced: not-a-version"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_limit_with_a_star_anywhere_is_no_limit() {
+        let db = Mem(vec![record(
+            "GHSA-y",
+            "npm",
+            "x",
+            r#"{"introduced":"0"},{"limit":"1.*"}"#,
+        )]);
+        let r = scan(
+            &db,
+            &[query("pkg:npm/x@5.0.0", Some("npm".into()), "x", "5.0.0")],
+        );
+        assert_eq!(r.findings.len(), 1, "{r:?}");
+        assert!(r.not_checked.is_empty(), "{r:?}");
+    }
+
+    #[test]
+    fn nuget_names_match_whatever_their_case() {
+        let db = Mem(vec![record(
+            "GHSA-n",
+            "NuGet",
+            "Newtonsoft.Json",
+            r#"{"introduced":"0"},{"fixed":"13.0.1"}"#,
+        )]);
+        let r = scan(
+            &db,
+            &[query(
+                "pkg:nuget/newtonsoft.json@12.0.3",
+                Some("NuGet".into()),
+                "newtonsoft.json",
+                "12.0.3",
+            )],
+        );
+        assert_eq!(r.findings.len(), 1, "{r:?}");
+    }
+
+    fn sbom_of(components: Vec<Component>) -> Sbom {
+        Sbom {
+            root: Component::new(Ecosystem::Generic, "img", "", "img"),
+            components: components
+                .into_iter()
+                .map(|c| (c.purl.clone(), c))
+                .collect(),
+            edges: Default::default(),
+            files: vec![],
+            errors: vec![],
+            unlocked: vec![],
+        }
+    }
+
+    #[test]
+    fn third_party_os_purls_are_queried_by_their_upstream_qualifier() {
+        let mut a = Component::new(Ecosystem::Deb, "libssl3", "3.0.11-1~deb12u2", "sbom");
+        a.purl =
+            "pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&upstream=openssl&distro=debian-12"
+                .into();
+        let mut b = Component::new(Ecosystem::Deb, "libc6", "2.36-9+deb12u4", "sbom");
+        b.purl =
+            "pkg:deb/debian/libc6@2.36-9+deb12u4?upstream=glibc%402.36-9%2Bdeb12u3&distro=debian-12"
+                .into();
+        let mut c = Component::new(Ecosystem::Deb, "bash", "5.2.15-2+b2", "sbom");
+        c.purl = "pkg:deb/debian/bash@5.2.15-2+b2?distro=debian-12".into();
+        let mut d = Component::new(Ecosystem::Apk, "libcrypto3", "3.1.4-r0", "sbom");
+        d.purl = "pkg:apk/alpine/libcrypto3@3.1.4-r0?distro=alpine-3.19.0&upstream=openssl".into();
+        let q = queries_from_sbom(&sbom_of(vec![a, b, c, d]));
+        let get = |p: &str| {
+            q.iter()
+                .find(|q| q.purl.contains(p))
+                .map(|q| (q.name.as_str(), q.version.as_str()))
+        };
+        assert_eq!(get("libssl3"), Some(("openssl", "3.0.11-1~deb12u2")));
+        assert_eq!(get("libc6"), Some(("glibc", "2.36-9+deb12u3")));
+        assert_eq!(get("bash"), Some(("bash", "5.2.15-2+b2")));
+        assert_eq!(get("libcrypto3"), Some(("openssl", "3.1.4-r0")));
+
+        let bash: Vec<Query> = q.into_iter().filter(|q| q.purl.contains("bash")).collect();
+        let db = Mem(vec![record(
+            "DSA-1",
+            "Debian:12",
+            "bash",
+            r#"{"introduced":"0"}"#,
+        )]);
+        let r = scan(&db, &bash);
+        assert_eq!(r.findings.len(), 1, "{r:?}");
+        assert_eq!(r.findings[0].id, "DSA-1");
     }
 }

@@ -48,6 +48,9 @@ pub struct Scan {
     pub pins: BTreeMap<String, Pin>,
     /// Lockfiles read (relative paths).
     pub files: Vec<String>,
+    /// The SBOM file scanned (`--sbom`), as given: where SARIF places a finding that no lockfile
+    /// line pins.
+    pub document: Option<String>,
     /// Seconds since the epoch.
     pub started: u64,
     pub ended: u64,
@@ -547,11 +550,23 @@ pub fn sarif(scan: &Scan) -> Value {
                 "partialFingerprints": { "chainproof/v1": fingerprint(&[&f.id, &f.purl]) },
                 "properties": { "purl": f.purl },
             });
-            if let Some(pin) = scan.pins.get(&f.purl) {
+            // GitHub rejects a result without a location: a finding no lockfile line pins is
+            // placed on line 1 of the SBOM file, or of the first lockfile read.
+            let place = scan
+                .pins
+                .get(&f.purl)
+                .map(|pin| (pin.file.as_str(), pin.line))
+                .or_else(|| scan.document.as_deref().map(|d| (d, 1)))
+                .or_else(|| scan.files.first().map(|d| (d.as_str(), 1)));
+            if let Some((file, line)) = place {
+                let mut artifact = json!({ "uri": file.replace('\\', "/") });
+                if !Path::new(file).is_absolute() {
+                    artifact["uriBaseId"] = json!("%SRCROOT%");
+                }
                 r["locations"] = json!([{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": pin.file, "uriBaseId": "%SRCROOT%" },
-                        "region": { "startLine": pin.line },
+                        "artifactLocation": artifact,
+                        "region": { "startLine": line },
                     }
                 }]);
             }
@@ -831,7 +846,11 @@ fn cdx_vulnerability(f: &Finding, statement: Option<&Statement>) -> Value {
             None => "No fixed version is known.".to_owned(),
         },
         "advisories": f.references.iter().filter(|r| r.starts_with("http")).map(|r| json!({ "url": r })).collect::<Vec<_>>(),
-        "affects": [{ "ref": f.purl, "versions": [{ "version": f.version, "status": "affected" }] }],
+        "affects": [{ "ref": f.purl, "versions": [{
+            "version": f.version,
+            // A VEX statement says this version is not affected (or the issue was resolved).
+            "status": if statement.is_some() { "unaffected" } else { "affected" },
+        }] }],
     });
     if let Some(s) = statement {
         let mut analysis = json!({
@@ -1105,6 +1124,45 @@ mod tests {
             text.contains("Not checked (1); these may be vulnerable:\n  pkg:pypi/django@3.2.0: the vulnerability database has no PyPI advisories"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn sarif_results_without_a_lockfile_line_are_placed_on_the_sbom() {
+        let scan = Scan {
+            result: ScanResult {
+                findings: vec![finding(
+                    "GHSA-1",
+                    "pkg:npm/a@1.0.0",
+                    Some(Rating::High),
+                    None,
+                )],
+                not_checked: vec![],
+                checked: 1,
+            },
+            document: Some("sbom.cdx.json".into()),
+            ..Scan::default()
+        };
+        let sarif = sarif(&scan);
+        let location = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+        assert_eq!(location["artifactLocation"]["uri"], "sbom.cdx.json");
+        assert_eq!(location["region"]["startLine"], 1);
+    }
+
+    #[test]
+    fn suppressed_findings_are_unaffected_versions_in_cyclonedx() {
+        let statement = Statement {
+            vulnerabilities: vec!["GHSA-1".into()],
+            products: vec!["pkg:npm/a".into()],
+            status: Status::NotAffected,
+            justification: Some("vulnerable_code_not_present".into()),
+            detail: None,
+            source: "vex.json".into(),
+        };
+        let f = finding("GHSA-1", "pkg:npm/a@1.0.0", Some(Rating::High), None);
+        let v = cdx_vulnerability(&f, Some(&statement));
+        assert_eq!(v["affects"][0]["versions"][0]["status"], "unaffected");
+        let v = cdx_vulnerability(&f, None);
+        assert_eq!(v["affects"][0]["versions"][0]["status"], "affected");
     }
 
     #[test]

@@ -146,7 +146,7 @@ fn opens_real_records_and_indexes_them() {
     assert_eq!(db.advisories("npm", "lodash.trim").len(), 1);
     assert_eq!(db.advisories("npm", "Lodash").len(), 0);
     assert!(db.advisories("Maven", "x:y").is_empty());
-    // The newest `modified` of each ecosystem; the oldest of those overall.
+    // When each export was last checked (or the zip's mtime); the oldest of those overall.
     assert!(db.built().is_some());
 }
 
