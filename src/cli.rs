@@ -178,6 +178,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "PURL", conflicts_with = "sbom")]
     pub purl: Vec<String>,
 
+    /// Scan a container image (a `docker save` tarball or an OCI image layout), inventoried as
+    /// `chainproof sbom --image` does: OS packages, installed packages, lockfiles, Go binaries.
+    #[arg(long, value_name = "TARBALL|OCI-DIR", conflicts_with_all = ["sbom", "purl"])]
+    pub image: Option<PathBuf>,
+
     /// Offline database directory laid out as `DIR/<Ecosystem>/all.zip` (default: `$CHAINPROOF_DB`, else `~/.cache/chainproof/osv`; fill it with `chainproof db update`).
     #[arg(long, value_name = "DIR")]
     pub db: Option<PathBuf>,

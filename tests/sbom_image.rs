@@ -688,3 +688,48 @@ if error is not None:
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `chainproof scan --image`: the image's OS packages are matched by source package (libc6 ->
+/// glibc) against a Debian 12 database.
+#[test]
+fn scan_of_an_image_matches_debian_source_packages() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let tarball = tmp.path().join("api.tar");
+    docker_save(&tarball, &debian_layers(), "acme/api:1.4", "amd64");
+    let db = tmp.path().join("db");
+    let record = r#"{"id":"DSA-9000-1","modified":"2024-01-01T00:00:00Z","summary":"glibc security update","affected":[{"package":{"ecosystem":"Debian:12","name":"glibc"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"2.36-9+deb12u99"}]}]}]}"#;
+    crate::scan::write_zip(&db, "Debian", &[("DSA-9000-1.json", record)]);
+    let out = chainproof(&root())
+        .args(["scan", "--image"])
+        .arg(&tarball)
+        .arg("--db")
+        .arg(&db)
+        .args(["--format", "json", "--fail-on", "none"])
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_str(&stdout).expect("JSON");
+    let findings: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap_or(""),
+                f["purl"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(
+        findings
+            .iter()
+            .any(|(id, purl)| *id == "DSA-9000-1" && purl.starts_with("pkg:deb/debian/libc6@")),
+        "{findings:?}"
+    );
+}

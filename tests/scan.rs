@@ -994,7 +994,7 @@ fn online_scan_asks_the_osv_api_and_matches_the_same() {
 // --- review fixes ----------------------------------------------------------------------------
 
 /// `DIR/<dir>/all.zip` holding the given entries as they are.
-fn write_zip(dir: &Path, eco: &str, entries: &[(&str, &str)]) {
+pub(crate) fn write_zip(dir: &Path, eco: &str, entries: &[(&str, &str)]) {
     fs::create_dir_all(dir.join(eco)).expect("mkdir");
     let file = fs::File::create(dir.join(eco).join("all.zip")).expect("create zip");
     let mut zip = zip::ZipWriter::new(file);

@@ -91,6 +91,10 @@ fn input(args: &ScanArgs) -> Result<Input> {
         let sbom = document::read_path(file, &shown).map_err(|e| anyhow::anyhow!("{e}"))?;
         return Ok(Input::Sbom(sbom));
     }
+    if let Some(image) = &args.image {
+        // Like `--sbom`: results are placed on the image file (no lockfile lines inside it).
+        return Ok(Input::Sbom(chainproof_sbom::image::inventory(image)?));
+    }
     if !args.purl.is_empty() {
         let mut components = Vec::new();
         for p in &args.purl {
@@ -332,7 +336,11 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
         }
     };
     let mut scanned = scanned;
-    scanned.scan.document = args.sbom.as_ref().map(|p| p.display().to_string());
+    scanned.scan.document = args
+        .sbom
+        .as_ref()
+        .or(args.image.as_ref())
+        .map(|p| p.display().to_string());
     let scan = &scanned.scan;
     let mut out: Vec<u8> = Vec::new();
     report::write(format, scan, Some(sbom), &mut out).context("writing the report")?;
