@@ -1974,7 +1974,14 @@ fn act_runs_the_scan_action_on_a_vulnerable_lodash() {
         "the check step must not run after the failure:\n{log}"
     );
 
-    // A stale database fails even with fail-on none: exit 2, as an annotation.
+    // A stale database fails even with fail-on none: exit 2, as an annotation. Its age is when
+    // it was downloaded (here: the zip's modification time, set to 2020).
+    let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_577_836_800);
+    fs::File::options()
+        .write(true)
+        .open(db.path().join("npm/all.zip"))
+        .and_then(|f| f.set_modified(old))
+        .expect("age the database");
     let stale = act_scan(&r, db.path(), "none", "7");
     let log = stale.text();
     assert_ne!(stale.code, Some(0), "a stale database must fail:\n{log}");

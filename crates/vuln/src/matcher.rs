@@ -14,6 +14,7 @@
 //!   checked", never clean; so is a component against an advisory whose range has an event
 //!   that does not parse.
 
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chainproof_sbom::Sbom;
@@ -140,93 +141,107 @@ fn upstream(purl: &str) -> (Option<String>, Option<String>) {
 }
 
 /// Checks every query against the source.
-pub fn scan(source: &impl Advisories, queries: &[Query]) -> ScanResult {
+pub fn scan(source: &(impl Advisories + Sync), queries: &[Query]) -> ScanResult {
+    // Queries are independent: checked in parallel, merged in order.
+    let parts: Vec<ScanResult> = queries
+        .par_iter()
+        .map(|query| scan_one(source, query))
+        .collect();
     let mut result = ScanResult::default();
-    for query in queries {
-        let not_checked = |reason: String| NotChecked {
-            purl: query.purl.clone(),
-            reason,
-        };
-        let Some(eco) = query.osv_ecosystem.as_deref() else {
-            result.not_checked.push(not_checked(
-                "no OSV ecosystem for this package type".to_string(),
-            ));
-            continue;
-        };
-        if !source.covers(eco) {
-            result.not_checked.push(not_checked(format!(
-                "the vulnerability database has no {eco} advisories"
-            )));
-            continue;
-        }
-        if query.name.trim().is_empty() {
-            result
-                .not_checked
-                .push(not_checked("no source package name".to_string()));
-            continue;
-        }
-        if query.version.trim().is_empty() {
-            result
-                .not_checked
-                .push(not_checked("no version".to_string()));
-            continue;
-        }
-        let Some(scheme) = Scheme::for_ecosystem(eco) else {
-            result
-                .not_checked
-                .push(not_checked(format!("no version ordering known for {eco}")));
-            continue;
-        };
-        let installed = match version::parse(scheme, &query.version) {
-            Ok(v) => v,
-            Err(e) => {
-                result.not_checked.push(not_checked(format!(
-                    "version `{}` is not a {eco} version: {e}",
-                    query.version
-                )));
-                continue;
-            }
-        };
-        result.checked += 1;
-        let package = Package {
-            eco,
-            name: &query.name,
-            scheme,
-        };
-        let mut matched: Vec<Matched<'_>> = Vec::new();
-        for vuln in source.advisories(eco, &query.name) {
-            if vuln.withdrawn.is_some() {
-                continue;
-            }
-            let entries: Vec<&Affected> = vuln
-                .affected
-                .iter()
-                .filter(|a| package.applies(a))
-                .collect();
-            let mut affected = false;
-            for a in &entries {
-                match check_affected(a, scheme, &installed, &query.version) {
-                    Ok(true) => affected = true,
-                    Ok(false) => {}
-                    Err(event) => result.not_checked.push(not_checked(format!(
-                        "advisory {}: range event {event} is not a {eco} version",
-                        vuln.id
-                    ))),
-                }
-            }
-            if affected {
-                matched.push(Matched { vuln, entries });
-            }
-        }
-        for group in group_aliases(matched) {
-            result
-                .findings
-                .push(finding(query, &package, &installed, &group));
-        }
+    for part in parts {
+        result.checked += part.checked;
+        result.findings.extend(part.findings);
+        result.not_checked.extend(part.not_checked);
     }
     result.findings.sort_by(|a, b| {
         (&a.package, &a.version, &a.purl, &a.id).cmp(&(&b.package, &b.version, &b.purl, &b.id))
     });
+    result
+}
+
+/// One query's findings and what could not be checked.
+fn scan_one(source: &impl Advisories, query: &Query) -> ScanResult {
+    let mut result = ScanResult::default();
+    let not_checked = |reason: String| NotChecked {
+        purl: query.purl.clone(),
+        reason,
+    };
+    let Some(eco) = query.osv_ecosystem.as_deref() else {
+        result.not_checked.push(not_checked(
+            "no OSV ecosystem for this package type".to_string(),
+        ));
+        return result;
+    };
+    if !source.covers(eco) {
+        result.not_checked.push(not_checked(format!(
+            "the vulnerability database has no {eco} advisories"
+        )));
+        return result;
+    }
+    if query.name.trim().is_empty() {
+        result
+            .not_checked
+            .push(not_checked("no source package name".to_string()));
+        return result;
+    }
+    if query.version.trim().is_empty() {
+        result
+            .not_checked
+            .push(not_checked("no version".to_string()));
+        return result;
+    }
+    let Some(scheme) = Scheme::for_ecosystem(eco) else {
+        result
+            .not_checked
+            .push(not_checked(format!("no version ordering known for {eco}")));
+        return result;
+    };
+    let installed = match version::parse(scheme, &query.version) {
+        Ok(v) => v,
+        Err(e) => {
+            result.not_checked.push(not_checked(format!(
+                "version `{}` is not a {eco} version: {e}",
+                query.version
+            )));
+            return result;
+        }
+    };
+    result.checked += 1;
+    let package = Package {
+        eco,
+        name: &query.name,
+        scheme,
+    };
+    let mut matched: Vec<Matched<'_>> = Vec::new();
+    for vuln in source.advisories(eco, &query.name) {
+        if vuln.withdrawn.is_some() {
+            continue;
+        }
+        let entries: Vec<&Affected> = vuln
+            .affected
+            .iter()
+            .filter(|a| package.applies(a))
+            .collect();
+        let mut affected = false;
+        for a in &entries {
+            match check_affected(a, scheme, &installed, &query.version) {
+                Ok(true) => affected = true,
+                Ok(false) => {}
+                Err(event) => result.not_checked.push(not_checked(format!(
+                    "advisory {}: range event {event} is not a {eco} version",
+                    vuln.id
+                ))),
+            }
+        }
+        if affected {
+            matched.push(Matched { vuln, entries });
+        }
+    }
+    for group in group_aliases(matched) {
+        result
+            .findings
+            .push(finding(query, &package, &installed, &group));
+    }
     result
 }
 

@@ -156,14 +156,33 @@ pub fn of(vuln: &Vulnerability, affected: Option<&Affected>) -> Severity {
     if let Some(s) = from_scores(&vuln.severity) {
         return s;
     }
-    match vuln.database_severity().and_then(Rating::from_github) {
-        Some(rating) => Severity {
+    if let Some(rating) = vuln.database_severity().and_then(Rating::from_github) {
+        return Severity {
             rating: Some(rating),
             score: None,
             vector: None,
-        },
-        None => Severity::unknown(),
+        };
     }
+    // RustSec's informational advisories (`unmaintained`, `unsound`, `notice`) carry no score:
+    // they are notices, as cargo-audit reports them (warnings), not vulnerabilities of unknown
+    // severity (which `--fail-on` treats as critical).
+    if affected.is_some_and(is_informational) {
+        return Severity {
+            rating: Some(Rating::None),
+            score: None,
+            vector: None,
+        };
+    }
+    Severity::unknown()
+}
+
+/// `database_specific.informational` (RustSec: `unmaintained`, `unsound`, `notice`).
+fn is_informational(a: &Affected) -> bool {
+    a.database_specific
+        .as_ref()
+        .and_then(|d| d.get("informational"))
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|s| !s.is_empty())
 }
 
 #[cfg(test)]
@@ -172,6 +191,21 @@ mod tests {
 
     fn vuln(json: &str) -> Vulnerability {
         serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn informational_rustsec_advisories_are_notices_not_unknown() {
+        let v = vuln(
+            r#"{"id":"RUSTSEC-2021-0139","modified":"2021-01-01T00:00:00Z",
+            "affected":[{"package":{"ecosystem":"crates.io","name":"ansi_term"},
+            "database_specific":{"informational":"unmaintained"}}]}"#,
+        );
+        assert_eq!(of(&v, v.affected.first()).rating, Some(Rating::None));
+        let plain = vuln(
+            r#"{"id":"RUSTSEC-2021-0001","modified":"2021-01-01T00:00:00Z",
+            "affected":[{"package":{"ecosystem":"crates.io","name":"x"}}]}"#,
+        );
+        assert_eq!(of(&plain, plain.affected.first()).rating, None);
     }
 
     #[test]
