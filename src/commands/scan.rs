@@ -241,6 +241,9 @@ pub fn scan_offline(
         ended: now(),
     };
     finish(&mut scan, &mut input_errors);
+    // The process ends soon: freeing thousands of parsed advisories piece by piece is time the
+    // OS saves at exit.
+    std::mem::forget(db);
     Ok(Scanned { scan, input_errors })
 }
 
@@ -384,11 +387,15 @@ pub fn run(args: ScanArgs) -> Result<Outcome> {
         return Ok(Outcome::Clean);
     }
     let threshold: Rating = args.fail_on.parse().map_err(anyhow::Error::msg)?;
-    Ok(if report::count_at_least(scan, threshold) > 0 {
+    let outcome = if report::count_at_least(scan, threshold) > 0 {
         Outcome::Findings
     } else {
         Outcome::Clean
-    })
+    };
+    // As for the database: large graphs and results are left to the OS at exit.
+    std::mem::forget(scanned);
+    std::mem::forget(input);
+    Ok(outcome)
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use packageurl::PackageUrl;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::error::Category;
 
@@ -220,13 +221,12 @@ fn cyclonedx(file: &str, bom: CdxBom) -> Sbom {
     flatten(bom.components, &mut flat);
     // bom-ref -> purl, for the dependency graph.
     let mut refs: BTreeMap<String, String> = BTreeMap::new();
-    let mut read = Vec::new();
-    for c in &flat {
-        let r = cdx_component(c);
+    // Purls are parsed and normalised per component: in parallel for large documents.
+    let read: Vec<Read> = flat.par_iter().map(cdx_component).collect();
+    for (c, r) in flat.iter().zip(&read) {
         if let Some(b) = &c.bom_ref {
             refs.insert(b.clone(), r.component.purl.clone());
         }
-        read.push(r);
     }
     let root = bom.metadata.component.as_ref().map(|c| {
         let r = cdx_component(c);
@@ -611,16 +611,12 @@ fn new_component(purl: Option<&str>, group: Option<&str>, name: &str, version: &
         (Some(p), "") => p.version().unwrap_or(""),
         _ => version,
     };
-    let mut c = Component::new(ecosystem, &full_name, version, "");
-    c.sources.clear();
-    match (&parsed, purl) {
-        (Some(p), _) => c.purl = p.to_string(),
-        (None, Some(p)) if !p.is_empty() => c.purl = p.to_string(),
-        _ => {
-            c.purl = crate::purl::build("generic", None, &full_name, version, &[]);
-        }
-    }
-    c
+    let purl = match (&parsed, purl) {
+        (Some(p), _) => p.to_string(),
+        (None, Some(p)) if !p.is_empty() => p.to_string(),
+        _ => crate::purl::build("generic", None, &full_name, version, &[]),
+    };
+    Component::with_purl(ecosystem, &full_name, version, purl)
 }
 
 fn full_name(ecosystem: Ecosystem, namespace: Option<&str>, name: &str) -> String {

@@ -150,17 +150,25 @@ pub struct Component {
 
 impl Component {
     pub fn new(ecosystem: Ecosystem, name: &str, version: &str, source: &str) -> Self {
+        let purl = purl::purl(ecosystem, name, version);
+        let mut c = Component::with_purl(ecosystem, name, version, purl);
+        c.sources.insert(source.to_string());
+        c
+    }
+
+    /// A component whose purl is already known (read back from an SBOM), with no source file.
+    pub fn with_purl(ecosystem: Ecosystem, name: &str, version: &str, purl: String) -> Self {
         Component {
             name: name.to_string(),
             version: version.to_string(),
             ecosystem,
-            purl: purl::purl(ecosystem, name, version),
+            purl,
             scope: Scope::Transitive,
             dev: false,
             optional: false,
             hashes: BTreeSet::new(),
             licenses: BTreeSet::new(),
-            sources: BTreeSet::from([source.to_string()]),
+            sources: BTreeSet::new(),
             properties: BTreeMap::new(),
         }
     }
