@@ -1776,30 +1776,22 @@ const SCAN_OLD_OK: &str = "100000";
 /// `dir/npm/all.zip` from the real OSV records of `tests/fixtures/vuln/osv/npm` (see its README),
 /// the layout `chainproof db update` writes.
 fn scan_db(dir: &Path) {
-    use std::io::Write;
     let src = fixtures().join("vuln/osv/npm");
-    let mut records: Vec<PathBuf> = fs::read_dir(&src)
+    let mut records: Vec<(String, String)> = fs::read_dir(&src)
         .expect("fixture records")
         .flatten()
-        .map(|e| e.path())
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, fs::read_to_string(e.path()).expect("read record"))
+        })
         .collect();
     records.sort();
     assert!(!records.is_empty(), "no records in {}", src.display());
-    fs::create_dir_all(dir.join("npm")).expect("mkdir");
-    let file = fs::File::create(dir.join("npm/all.zip")).expect("create zip");
-    let mut zip = zip::ZipWriter::new(file);
-    for path in records {
-        let name = path
-            .file_name()
-            .expect("name")
-            .to_string_lossy()
-            .into_owned();
-        zip.start_file(name, zip::write::SimpleFileOptions::default())
-            .expect("entry");
-        zip.write_all(&fs::read(&path).expect("read record"))
-            .expect("write entry");
-    }
-    zip.finish().expect("finish zip");
+    let entries: Vec<(&str, &str)> = records
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    crate::scan::write_zip(dir, "npm", &entries);
 }
 
 #[test]

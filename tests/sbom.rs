@@ -55,7 +55,7 @@ fn json(text: &str) -> Value {
 }
 
 /// The CycloneDX components by purl.
-fn components(doc: &Value) -> BTreeMap<String, Value> {
+pub(crate) fn components(doc: &Value) -> BTreeMap<String, Value> {
     doc["components"]
         .as_array()
         .expect("components")
@@ -64,7 +64,7 @@ fn components(doc: &Value) -> BTreeMap<String, Value> {
         .collect()
 }
 
-fn property<'a>(c: &'a Value, name: &str) -> Option<&'a str> {
+pub(crate) fn property<'a>(c: &'a Value, name: &str) -> Option<&'a str> {
     c["properties"]
         .as_array()?
         .iter()
@@ -72,7 +72,7 @@ fn property<'a>(c: &'a Value, name: &str) -> Option<&'a str> {
         .and_then(|p| p["value"].as_str())
 }
 
-fn depends_on(doc: &Value, r: &str) -> Vec<String> {
+pub(crate) fn depends_on(doc: &Value, r: &str) -> Vec<String> {
     doc["dependencies"]
         .as_array()
         .expect("dependencies")

@@ -5,7 +5,6 @@
 //! a whiteout and an opaque directory. The documents are checked by the same validators as
 //! `tests/sbom.rs` (cyclonedx-python-lib's strict JSON validator, pyspdxtools).
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,6 +12,7 @@ use std::process::Command;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::sbom::{components, depends_on, property};
 use crate::support::{chainproof, fixtures, root};
 
 fn images() -> PathBuf {
@@ -262,38 +262,6 @@ fn run(image: &Path, format: &str) -> (String, String, i32) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
         out.status.code().unwrap_or(-1),
     )
-}
-
-fn components(doc: &Value) -> BTreeMap<String, Value> {
-    doc["components"]
-        .as_array()
-        .expect("components")
-        .iter()
-        .map(|c| (c["purl"].as_str().expect("purl").to_string(), c.clone()))
-        .collect()
-}
-
-fn property<'a>(c: &'a Value, name: &str) -> Option<&'a str> {
-    c["properties"]
-        .as_array()?
-        .iter()
-        .find(|p| p["name"] == name)
-        .and_then(|p| p["value"].as_str())
-}
-
-fn depends_on(doc: &Value, r: &str) -> Vec<String> {
-    doc["dependencies"]
-        .as_array()
-        .expect("dependencies")
-        .iter()
-        .find(|d| d["ref"] == r)
-        .and_then(|d| d["dependsOn"].as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The purls every Debian image here must list: the 28 dpkg packages, 4 Python distributions
