@@ -17,7 +17,7 @@
 //! Exit codes as lint: 0 nothing at or above `--fail-on`, 1 a finding at or above it, 2 an input
 //! error (unreadable lockfile, SBOM, VEX or database; stale database; nothing checked).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -234,13 +234,14 @@ pub fn scan_offline(
         suppressed,
         source,
         warnings,
-        pins: root.map(|r| report::pins(r, sbom)).unwrap_or_default(),
+        pins: BTreeMap::new(),
         files: sbom.files.clone(),
         document: None,
         started,
         ended: now(),
     };
     finish(&mut scan, &mut input_errors);
+    locate(&mut scan, root, sbom);
     // The process ends soon: freeing thousands of parsed advisories piece by piece is time the
     // OS saves at exit.
     std::mem::forget(db);
@@ -285,7 +286,7 @@ fn scan_online(sbom: &Sbom, root: Option<&Path>, vex: &Vex) -> Result<Scanned> {
         suppressed,
         source: format!("the OSV API ({url})"),
         warnings: Vec::new(),
-        pins: root.map(|r| report::pins(r, sbom)).unwrap_or_default(),
+        pins: BTreeMap::new(),
         files: sbom.files.clone(),
         document: None,
         started,
@@ -293,6 +294,7 @@ fn scan_online(sbom: &Sbom, root: Option<&Path>, vex: &Vex) -> Result<Scanned> {
     };
     let mut input_errors = Vec::new();
     finish(&mut scan, &mut input_errors);
+    locate(&mut scan, root, sbom);
     Ok(Scanned { scan, input_errors })
 }
 
@@ -302,6 +304,18 @@ fn api_version(osv_ecosystem: Option<&str>, version: &str) -> String {
         Some("Go") => version.strip_prefix('v').unwrap_or(version).to_owned(),
         _ => version.to_owned(),
     }
+}
+
+/// The lockfile lines that pin the packages with findings (suppressed ones included).
+fn locate(scan: &mut Scan, root: Option<&Path>, sbom: &Sbom) {
+    let Some(root) = root else { return };
+    let purls = scan
+        .result
+        .findings
+        .iter()
+        .chain(scan.suppressed.iter().map(|s| &s.finding))
+        .map(|f| f.purl.as_str());
+    scan.pins = report::pins(root, sbom, purls);
 }
 
 /// Nothing checked while there was something to check is an input error, not a pass.

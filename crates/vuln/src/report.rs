@@ -945,10 +945,17 @@ pub fn cyclonedx_vdr(scan: &Scan, sbom: Option<&Sbom>) -> Value {
 /// Where each component's first lockfile pins it: the line naming the package followed (within
 /// a few lines) by its exact version, else the first line naming both, else the first line
 /// naming the package, else line 1. `root` is the scanned directory; lockfiles are read once.
-pub fn pins(root: &Path, sbom: &Sbom) -> BTreeMap<String, Pin> {
+/// Only the components `wanted` names (by purl) are located: the reports place findings, and
+/// searching a lockfile for every package it pins would cost more than the scan.
+pub fn pins<'a>(
+    root: &Path,
+    sbom: &Sbom,
+    wanted: impl IntoIterator<Item = &'a str>,
+) -> BTreeMap<String, Pin> {
     let mut texts: BTreeMap<&str, Option<Vec<String>>> = BTreeMap::new();
     let mut out = BTreeMap::new();
-    for c in sbom.components.values() {
+    let wanted: BTreeSet<&str> = wanted.into_iter().collect();
+    for c in wanted.iter().filter_map(|purl| sbom.components.get(*purl)) {
         let Some(file) = c.sources.iter().next() else {
             continue;
         };
