@@ -1143,3 +1143,39 @@ fn sarif_from_an_sbom_places_results_on_the_sbom_file() {
         assert_eq!(location["region"]["startLine"], 1, "{r}");
     }
 }
+
+/// RustSec's informational advisories (unmaintained, unsound, notice) are reported with severity
+/// `none`, as cargo-audit's warnings are: listed, but no `--fail-on` level fails on them.
+#[test]
+fn informational_advisories_are_listed_but_never_fail_the_gate() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("osv");
+    // Real record (RustSec, CC0-1.0): ansi_term is unmaintained, every release.
+    let record = fs::read_to_string(fixtures().join("vuln/informational/RUSTSEC-2021-0139.json"))
+        .expect("fixture");
+    write_zip(&dir, "crates.io", &[("RUSTSEC-2021-0139.json", &record)]);
+    for fail_on in ["low", "critical"] {
+        let out = scan(
+            &dir,
+            &[
+                "--max-db-age",
+                OLD_OK,
+                "--purl",
+                "pkg:cargo/ansi_term@0.12.1",
+                "--format",
+                "json",
+                "--fail-on",
+                fail_on,
+            ],
+        );
+        assert_eq!(
+            out.code, 0,
+            "--fail-on {fail_on}: {}{}",
+            out.stdout, out.stderr
+        );
+        let report = json(&out.stdout);
+        let text = report.to_string();
+        assert!(text.contains("RUSTSEC-2021-0139"), "{text}");
+        assert!(text.contains("\"none\""), "rated none: {text}");
+    }
+}
