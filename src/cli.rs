@@ -24,7 +24,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Show the documentation of a rule, or list every rule.
     Explain(ExplainArgs),
-    /// Write a software bill of materials (CycloneDX 1.6 or SPDX 2.3 JSON) (or CycloneDX XML) from the lockfiles in a directory (Cargo, npm, yarn, pnpm, pip, Poetry, uv, Pipenv, Go, Bundler, Composer, NuGet, Gradle, Maven, Pub, Mix, SwiftPM) or from a container image (--image). Never runs a package manager; `--deterministic` makes the output reproducible.
+    /// Write a software bill of materials (CycloneDX 1.6 JSON or XML, SPDX 2.3 JSON) from the lockfiles in a directory (Cargo, npm, yarn, pnpm, pip, Poetry, uv, Pipenv, Go, Bundler, Composer, NuGet, Gradle, Maven, Pub, Mix, SwiftPM) or from a container image (--image). Never runs a package manager; `--deterministic` makes the output reproducible.
     Sbom(SbomArgs),
     /// Find known vulnerabilities (OSV) in a directory's lockfiles, an SBOM or package URLs, offline from a local database (`chainproof db update`) or online (`--online`). Components that could not be checked are always listed, never reported as clean.
     Scan(ScanArgs),
