@@ -1,0 +1,4 @@
+//! Data sources, one file each.
+
+pub mod repositories;
+pub mod template;
