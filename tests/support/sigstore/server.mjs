@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A local Sigstore stand-in for tests: Fulcio, Rekor v1 and a timestamp authority on 127.0.0.1.
 //
-//   node tests/support/sigstore/server.mjs [--port 0] [--out DIR] [--watch-pid PID]
+//   node tests/support/sigstore/server.mjs [--port 0] [--out DIR] [--watch-pid PID] [--fulcio-backdate SECONDS]
 //
 // Prints one JSON line on stdout once it listens: {"url": "http://127.0.0.1:PORT", "dir": "DIR"},
 // where DIR (--out, or a new temp dir) holds the files clients need:
@@ -90,6 +90,12 @@ const tsaKey = newKey();
 const ctlog = await mock.initializeCTLog(ctKey);
 const ca = await mock.initializeCA(caKey, ctlog);
 const tsa = await mock.initializeTSA(tsaKey);
+// --fulcio-backdate SECONDS: Fulcio issues certificates as if that long ago (10-minute validity), so
+// a signature made now falls after the certificate expired (tests of expired certificates).
+if (args['fulcio-backdate']) {
+  const back = Number(args['fulcio-backdate']) * 1000;
+  ca.getCurrentTime = () => new Date(Date.now() - back);
+}
 
 // Correction 7: whole-second genTime (the mock stamps milliseconds; sigstore-js then sometimes
 // rejects the trimmed fractional seconds).
