@@ -15,9 +15,9 @@ use chainproof_pipeline::yaml::{self, Node};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::support::{chainproof, fixtures, root};
-
-const INSTALL_HINT: &str = "run scripts/install-test-tools.sh (scripts/test.sh runs it first)";
+use crate::support::{
+    INSTALL_HINT, chainproof, ci_vars, fixtures, path_with, root, test_tool, tools_bin,
+};
 
 /// Inputs that set no CLI option: they only steer the wrapper. Each is documented in the wrapper's
 /// README and action.yml/template.
@@ -47,11 +47,37 @@ const WRAPPER_ONLY: &[(&str, &str)] = &[
     ("gitlab-components/scan", "update_db"),
     ("gitlab-components/scan", "version"),
     ("gitlab-components/scan", "image"),
+    ("actions/sign", "bundle-dir"),
+    ("actions/sign", "bundle-suffix"),
+    ("actions/sign", "version"),
+    ("actions/sign", "profile"),
+    ("gitlab-components/sign", "stage"),
+    ("gitlab-components/sign", "bundle_dir"),
+    ("gitlab-components/sign", "bundle_suffix"),
+    ("gitlab-components/sign", "version"),
+    ("gitlab-components/sign", "image"),
+    ("actions/verify", "version"),
+    ("actions/verify", "profile"),
+    ("gitlab-components/verify", "stage"),
+    ("gitlab-components/verify", "version"),
+    ("gitlab-components/verify", "image"),
+];
+
+/// Inputs that set an option of another name, or of another subcommand: (wrapper, input,
+/// subcommand, long flag or lower-case argument name). The sign wrappers run `chainproof attest`
+/// when `type` is set.
+const MAPPED: &[(&str, &str, &str, &str)] = &[
+    ("actions/sign", "files", "sign", "file"),
+    ("actions/sign", "type", "attest", "type"),
+    ("actions/sign", "predicate", "attest", "predicate"),
+    ("gitlab-components/sign", "files", "sign", "file"),
+    ("gitlab-components/sign", "type", "attest", "type"),
+    ("gitlab-components/sign", "predicate", "attest", "predicate"),
 ];
 
 /// jactionlint's strictest profile. `self-repository` asks for `uses: $/path` instead of `./path`: that
 /// syntax needs runner 2.336.0 or newer and act does not understand it, so our workflows keep `./`.
-const JACTIONLINT: &[&str] = &[
+pub(crate) const JACTIONLINT: &[&str] = &[
     "--profile=pedantic",
     "--strict-exit",
     "--no-online",
@@ -64,61 +90,48 @@ const FAKE_SHA: &str = "0000000000000000000000000000000000000000";
 
 // --- tools and processes ------------------------------------------------------------------------
 
-fn tools_bin() -> PathBuf {
-    root().join(".tools/bin")
-}
-
 /// An external test tool from `.tools/bin`, with `extra_path` and `.tools/bin` first on PATH and
 /// nothing of the CI the tests run in (`CI`, `GITHUB_*`, `GITLAB_*`, `CI_*`, `RUNNER_*`, ...).
 fn tool_with_path(name: &str, extra_path: &[&Path]) -> Command {
-    let path = tools_bin().join(name);
-    assert!(
-        path.exists(),
-        "the test tool `{name}` is missing ({}): {INSTALL_HINT}",
-        path.display()
-    );
-    let mut cmd = Command::new(path);
+    let mut cmd = Command::new(test_tool(&format!("bin/{name}")));
     hermetic(&mut cmd, extra_path);
     cmd
 }
 
-fn tool(name: &str) -> Command {
+pub(crate) fn tool(name: &str) -> Command {
     tool_with_path(name, &[])
 }
 
-fn hermetic(cmd: &mut Command, extra_path: &[&Path]) {
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy().into_owned();
-        let leaks = [
-            "GITHUB_",
-            "GITLAB_",
-            "CI_",
-            "RUNNER_",
-            "ACTIONS_",
-            "INPUT_",
-            "CHAINPROOF_",
-            "SETUP_",
-            "LINT_",
-            "SBOM_",
-            "SCAN_",
-        ];
-        if k == "CI" || k == "NO_COLOR" || leaks.iter().any(|p| k.starts_with(p)) {
-            cmd.env_remove(&k);
-        }
+pub(crate) fn hermetic(cmd: &mut Command, extra_path: &[&Path]) {
+    let leaks = [
+        "GITHUB_",
+        "GITLAB_",
+        "CI_",
+        "RUNNER_",
+        "ACTIONS_",
+        "INPUT_",
+        "CHAINPROOF_",
+        "SETUP_",
+        "LINT_",
+        "SBOM_",
+        "SCAN_",
+        "SIGN_",
+        "VERIFY_",
+        "SIGSTORE_",
+    ];
+    for k in ci_vars(&["CI", "NO_COLOR"], &leaks) {
+        cmd.env_remove(&k);
     }
     let mut path: Vec<PathBuf> = extra_path.iter().map(|p| p.to_path_buf()).collect();
     path.push(tools_bin());
-    path.extend(std::env::split_paths(
-        &std::env::var_os("PATH").unwrap_or_default(),
-    ));
-    cmd.env("PATH", std::env::join_paths(path).expect("PATH"));
+    cmd.env("PATH", path_with(path));
     cmd.stdin(Stdio::null());
 }
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
@@ -138,7 +151,7 @@ fn run(cmd: &mut Command) -> Run {
     }
 }
 
-fn assert_ok(cmd: &mut Command, what: &str) -> Run {
+pub(crate) fn assert_ok(cmd: &mut Command, what: &str) -> Run {
     let r = run(cmd);
     assert_eq!(r.code, Some(0), "{what} failed:\n{}", r.text());
     r
@@ -235,22 +248,9 @@ fn write_executable(path: &Path, text: &str) {
 /// `git init` + one commit, with an `origin` whose default branch is known (gitlab-ci-local asks).
 fn git_commit_all(dir: &Path) {
     let git = |args: &[&str]| {
-        let mut cmd = Command::new("git");
+        let mut cmd = crate::support::git(dir);
         hermetic(&mut cmd, &[]);
-        cmd.current_dir(dir)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .args([
-                "-c",
-                "user.name=chainproof tests",
-                "-c",
-                "user.email=tests@example.com",
-                "-c",
-                "commit.gpgsign=false",
-                "-c",
-                "init.defaultBranch=main",
-            ])
-            .args(args);
+        cmd.args(args);
         assert_ok(&mut cmd, &format!("git {args:?}"));
     };
     git(&["init", "-q"]);
@@ -393,7 +393,8 @@ fn cli_options(args: &[&str]) -> BTreeMap<String, CliOption> {
         .expect("run");
     let help = String::from_utf8_lossy(&out.stdout).into_owned();
     let mut opts = BTreeMap::new();
-    for line in help.lines() {
+    let lines: Vec<&str> = help.lines().collect();
+    for (n, line) in lines.iter().enumerate() {
         let t = line.trim_start();
         let (name, rest) = if let Some(arg) = t.strip_prefix('[').or_else(|| t.strip_prefix('<')) {
             let end = arg.find([']', '>']).unwrap_or(0);
@@ -408,8 +409,14 @@ fn cli_options(args: &[&str]) -> BTreeMap<String, CliOption> {
         } else {
             continue;
         };
-        let Some(gap) = rest.find("  ") else { continue };
-        let mut text = rest[gap..].trim().to_owned();
+        let mut text = match rest.find("  ") {
+            Some(gap) => rest[gap..].trim().to_owned(),
+            // clap's next-line layout (chosen when the flags are long): the help is the next line.
+            None => match lines.get(n + 1).map(|l| l.trim()) {
+                Some(next) if !next.is_empty() && !next.starts_with('-') => next.to_owned(),
+                _ => continue,
+            },
+        };
         let mut default = None;
         let mut values = Vec::new();
         while let Some(open) = text.rfind(" [") {
@@ -453,16 +460,21 @@ fn subcommands() -> Vec<String> {
 
 // --- (a) jactionlint and shellcheck --------------------------------------------------------------
 
+/// jactionlint ([`JACTIONLINT`]) accepts `files` of `dir`.
+fn jactionlint<S: AsRef<std::ffi::OsStr>>(dir: &Path, files: &[S], what: &str) {
+    assert_ok(
+        tool("jactionlint")
+            .current_dir(dir)
+            .args(JACTIONLINT)
+            .args(files),
+        &format!("jactionlint on {what}"),
+    );
+}
+
 #[test]
 fn jactionlint_accepts_our_workflows_and_actions() {
     let files = [workflows(), action_files()].concat();
-    assert_ok(
-        tool("jactionlint")
-            .current_dir(root())
-            .args(JACTIONLINT)
-            .args(&files),
-        "jactionlint",
-    );
+    jactionlint(&root(), &files, "our workflows and actions");
 }
 
 #[test]
@@ -578,7 +590,7 @@ fn yaml_blocks(markdown: &str) -> Vec<String> {
 
 /// gitlab-ci-local accepts unknown component inputs (GitLab rejects them): check the names, and
 /// the values of inputs with `options`, against the component's `spec:inputs`.
-fn check_component_inputs(what: &str, gitlab_ci: &str) {
+pub(crate) fn check_component_inputs(what: &str, gitlab_ci: &str) {
     let docs = yaml::parse(gitlab_ci, 0).unwrap_or_else(|e| panic!("{what}: {e:?}"));
     let mut seen = 0;
     for include in docs[0].get("include").map(Node::items).unwrap_or_default() {
@@ -619,21 +631,99 @@ fn gitlab_ci_local(repo: &Path, bin: &TempDir) -> Command {
     cmd
 }
 
-/// A repository holding our component templates next to `.gitlab-ci.yml`, committed, so that
-/// `component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/<name>@$CI_COMMIT_SHA` resolves offline.
-fn component_repo(gitlab_ci: &str) -> TempDir {
+/// A repository holding our component templates in `templates/` and what `fill` puts next to
+/// them, committed, so that `component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/<name>@$CI_COMMIT_SHA`
+/// resolves offline.
+fn component_repo_with(fill: impl FnOnce(&Path)) -> TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_dir(
         &root().join("gitlab-components/templates"),
         &dir.path().join("templates"),
     );
-    copy_dir(
-        &fixtures().join("plugins/vulnerable"),
-        &dir.path().join("vulnerable"),
-    );
-    fs::write(dir.path().join(".gitlab-ci.yml"), gitlab_ci).expect("write");
+    fill(dir.path());
     git_commit_all(dir.path());
     dir
+}
+
+/// Our component templates, the vulnerable fixture and `gitlab_ci` as `.gitlab-ci.yml`, committed.
+fn component_repo(gitlab_ci: &str) -> TempDir {
+    component_repo_with(|dir| {
+        copy_dir(
+            &fixtures().join("plugins/vulnerable"),
+            &dir.join("vulnerable"),
+        );
+        fs::write(dir.join(".gitlab-ci.yml"), gitlab_ci).expect("write");
+    })
+}
+
+/// `from` (which `file` must hold) replaced by `to` in `file`.
+fn replace_in(file: &Path, from: &str, to: &str) {
+    let text = fs::read_to_string(file).expect("read");
+    assert!(text.contains(from), "{text}");
+    fs::write(file, text.replace(from, to)).expect("write");
+}
+
+/// GitLab's schema accepts the rendered pipeline `preview` (of `what`) and our linter finds nothing
+/// in it at `info`.
+fn assert_gitlab_schema_and_lint_clean(preview: &str, what: &str) {
+    let out = tempfile::tempdir().expect("tempdir");
+    fs::write(out.path().join(".gitlab-ci.yml"), preview).expect("write");
+    assert_ok(
+        tool("check-jsonschema")
+            .args(["--builtin-schema", "vendor.gitlab-ci"])
+            .arg(out.path().join(".gitlab-ci.yml")),
+        &format!("check-jsonschema vendor.gitlab-ci on {what}"),
+    );
+    let lint = chainproof(out.path())
+        .args(["lint", ".gitlab-ci.yml", "--fail-on", "info", "--no-color"])
+        .output()
+        .expect("run");
+    assert!(
+        lint.status.success(),
+        "chainproof reports findings in {what}:\n{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+}
+
+/// The `.gitlab-ci.yml` of `repo` (the `consumer`) passes only inputs the components have;
+/// gitlab-ci-local's preview of it holds every one of `expected` and no input left uninterpolated,
+/// and passes [`assert_gitlab_schema_and_lint_clean`] as `what`.
+fn check_rendered_component(
+    repo: &Path,
+    bin: &TempDir,
+    consumer: &str,
+    what: &str,
+    expected: &[&str],
+) {
+    check_component_inputs(
+        consumer,
+        &fs::read_to_string(repo.join(".gitlab-ci.yml")).expect("read"),
+    );
+    let preview = assert_ok(
+        gitlab_ci_local(repo, bin).arg("--preview"),
+        "gitlab-ci-local --preview",
+    )
+    .stdout;
+    for expected in expected {
+        assert!(preview.contains(expected), "{expected}:\n{preview}");
+    }
+    assert!(!preview.contains("$[["), "{preview}");
+    assert_gitlab_schema_and_lint_clean(&preview, what);
+}
+
+/// gitlab-ci-local runs `job` of `repo` in the shell executor: it must pass or fail as `passes`
+/// says (`what` names the case). Returns the log.
+fn run_component_job(repo: &Path, bin: &TempDir, job: &str, passes: bool, what: &str) -> String {
+    let r = run(gitlab_ci_local(repo, bin).args(["--force-shell-executor", job]));
+    let log = r.text();
+    if passes {
+        assert_eq!(r.code, Some(0), "{what} must pass:\n{log}");
+        assert!(log.contains(&format!("PASS  {job}")), "{log}");
+    } else {
+        assert_ne!(r.code, Some(0), "{what} must fail:\n{log}");
+        assert!(log.contains(&format!("FAIL  {job}")), "{log}");
+    }
+    log
 }
 
 fn consumer_gitlab_ci(fail_on: &str, version: Option<&str>) -> String {
@@ -704,24 +794,7 @@ fn gitlab_schema_accepts_the_rendered_component_and_our_linter_finds_nothing_in_
                 && !preview.contains("$[["),
             "{what}: the component was not included and interpolated:\n{preview}"
         );
-        let out = tempfile::tempdir().expect("tempdir");
-        let file = out.path().join(".gitlab-ci.yml");
-        fs::write(&file, &preview).expect("write");
-        assert_ok(
-            tool("check-jsonschema")
-                .args(["--builtin-schema", "vendor.gitlab-ci"])
-                .arg(&file),
-            &format!("check-jsonschema vendor.gitlab-ci on {what}"),
-        );
-        let lint = chainproof(out.path())
-            .args(["lint", ".gitlab-ci.yml", "--fail-on", "info"])
-            .output()
-            .expect("run");
-        assert!(
-            lint.status.success(),
-            "{what}: chainproof reports findings in the rendered pipeline:\n{}",
-            String::from_utf8_lossy(&lint.stdout)
-        );
+        assert_gitlab_schema_and_lint_clean(&preview, &format!("the rendered pipeline of {what}"));
     }
 }
 
@@ -751,16 +824,14 @@ struct ActRepo {
     cache: TempDir,
 }
 
-/// The fixture repository with `actions` linked to this checkout's actions/, and a stand-in for a
-/// download of `chainproof/chainproof@FAKE_SHA` holding the same link. The setup script resolves
-/// links (`cd -P`), so both builds happen in this checkout, into the warm target directory.
-fn act_repo() -> ActRepo {
+/// The fixture `tests/fixtures/plugins/<fixture>`, changed by `prepare`, committed, with `actions`
+/// linked to this checkout's actions/, and a stand-in for a download of
+/// `chainproof/chainproof@FAKE_SHA` holding the same link. The setup script resolves links
+/// (`cd -P`), so both builds happen in this checkout, into the warm target directory.
+fn act_fixture_repo(fixture: &str, prepare: impl FnOnce(&Path)) -> ActRepo {
     let repo = tempfile::tempdir().expect("tempdir");
-    copy_dir(&fixtures().join("plugins/github-repo"), repo.path());
-    copy_dir(
-        &fixtures().join("plugins/vulnerable"),
-        &repo.path().join("vulnerable"),
-    );
+    copy_dir(&fixtures().join("plugins").join(fixture), repo.path());
+    prepare(repo.path());
     symlink(root().join("actions"), repo.path().join("actions")).expect("symlink");
     git_commit_all(repo.path());
     let remote = tempfile::tempdir().expect("tempdir");
@@ -772,35 +843,76 @@ fn act_repo() -> ActRepo {
     }
 }
 
-fn act(r: &ActRepo, fail_on: &str) -> Run {
-    let codeql = pinned_uses(
-        "actions/lint/action.yml",
-        "github/codeql-action/upload-sarif",
-    );
-    let stub = fixtures().join("plugins/codeql-action-stub");
-    run(tool("act")
-        .current_dir(r.repo.path())
-        .args(["workflow_dispatch", "-W", ".github/workflows/lint.yml"])
-        .args(["-P", "ubuntu-latest=-self-hosted"])
-        .args(["--input", &format!("fail-on={fail_on}")])
+/// The lint fixture repository, with the vulnerable workflows in `vulnerable/`.
+fn act_repo() -> ActRepo {
+    act_fixture_repo("github-repo", |repo| {
+        copy_dir(
+            &fixtures().join("plugins/vulnerable"),
+            &repo.join("vulnerable"),
+        );
+    })
+}
+
+/// A fixture without its `.gitlab-ci.yml` (for act).
+fn without_gitlab_ci(repo: &Path) {
+    fs::remove_file(repo.join(".gitlab-ci.yml")).expect("rm");
+}
+
+/// act dispatching `.github/workflows/<workflow>` of `r`, jobs on `runs_on` run on this machine,
+/// the setup action building into the warm target directory.
+fn act_workflow(r: &ActRepo, workflow: &str, runs_on: &str) -> Command {
+    let mut cmd = tool("act");
+    cmd.current_dir(r.repo.path())
+        .args([
+            "workflow_dispatch",
+            "-W",
+            &format!(".github/workflows/{workflow}"),
+        ])
+        .args(["-P", &format!("{runs_on}=-self-hosted")])
         .args([
             "--env",
             &format!("CARGO_TARGET_DIR={}", target_dir().display()),
         ])
-        .args([
-            "--local-repository",
-            &format!("{codeql}={}", stub.display()),
-        ])
-        .args([
-            "--local-repository",
-            &format!(
-                "chainproof/chainproof@{FAKE_SHA}={}",
-                r.remote.path().display()
-            ),
-        ])
         .arg("--action-cache-path")
         .arg(r.cache.path())
-        .args(["--container-daemon-socket", "-"]))
+        .args(["--container-daemon-socket", "-"]);
+    cmd
+}
+
+/// Offline `uses:`: `owner_repo` (pinned in `action`) served by the fixture `stub`, and
+/// `chainproof/chainproof@FAKE_SHA` by `r.remote`.
+fn offline_uses<'a>(
+    cmd: &'a mut Command,
+    r: &ActRepo,
+    action: &str,
+    owner_repo: &str,
+    stub: &str,
+) -> &'a mut Command {
+    let pinned = pinned_uses(action, owner_repo);
+    let stub = fixtures().join("plugins").join(stub);
+    cmd.args([
+        "--local-repository",
+        &format!("{pinned}={}", stub.display()),
+    ])
+    .args([
+        "--local-repository",
+        &format!(
+            "chainproof/chainproof@{FAKE_SHA}={}",
+            r.remote.path().display()
+        ),
+    ])
+}
+
+fn act(r: &ActRepo, fail_on: &str) -> Run {
+    let mut cmd = act_workflow(r, "lint.yml", "ubuntu-latest");
+    offline_uses(
+        &mut cmd,
+        r,
+        "actions/lint/action.yml",
+        "github/codeql-action/upload-sarif",
+        "codeql-action-stub",
+    );
+    run(cmd.args(["--input", &format!("fail-on={fail_on}")]))
 }
 
 /// The number after `label` in act's log.
@@ -867,17 +979,13 @@ fn gitlab_ci_local_runs_the_component_on_a_known_finding() {
     let bin = chainproof_bin_dir();
     for (fail_on, passes) in [("high", false), ("none", true)] {
         let repo = component_repo(&consumer_gitlab_ci(fail_on, None));
-        let r =
-            run(gitlab_ci_local(repo.path(), &bin)
-                .args(["--force-shell-executor", "chainproof-lint"]));
-        let log = r.text();
-        if passes {
-            assert_eq!(r.code, Some(0), "fail_on {fail_on} must pass:\n{log}");
-            assert!(log.contains("PASS  chainproof-lint"), "{log}");
-        } else {
-            assert_ne!(r.code, Some(0), "fail_on {fail_on} must fail:\n{log}");
-            assert!(log.contains("FAIL  chainproof-lint"), "{log}");
-        }
+        let log = run_component_job(
+            repo.path(),
+            &bin,
+            "chainproof-lint",
+            passes,
+            &format!("fail_on {fail_on}"),
+        );
         assert!(
             log.contains("error[template-injection]")
                 && log.contains("vulnerable/issue-greeter.yml:11:31"),
@@ -1094,7 +1202,18 @@ fn every_input_maps_to_a_cli_flag_and_every_wrapper_to_a_subcommand() {
                 used_wrapper_only.push((wrapper.clone(), input.name.clone()));
                 continue;
             }
-            let flag = input.name.replace('_', "-");
+            let mapped = MAPPED
+                .iter()
+                .find(|(w, i, _, _)| w == wrapper && *i == input.name);
+            let other;
+            let (command, cli, flag) = match mapped {
+                Some((_, _, c, f)) if c != command => {
+                    other = cli_options(&[c]);
+                    ((*c).to_owned(), &other, (*f).to_owned())
+                }
+                Some((_, _, _, f)) => (command.clone(), &cli, (*f).to_owned()),
+                None => (command.clone(), &cli, input.name.replace('_', "-")),
+            };
             let Some(opt) = cli.get(&flag) else {
                 panic!(
                     "{wrapper}: input `{}` is neither an option of `chainproof {command}` ({:?}) nor listed in WRAPPER_ONLY",
@@ -1483,30 +1602,18 @@ fn cyclonedx_purls(doc: &Value) -> Vec<String> {
 
 #[test]
 fn jactionlint_accepts_the_sbom_action_and_its_act_workflow() {
-    assert_ok(
-        tool("jactionlint")
-            .current_dir(root())
-            .args(JACTIONLINT)
-            .arg("actions/sbom/action.yml"),
-        "jactionlint on actions/sbom",
-    );
+    jactionlint(&root(), &["actions/sbom/action.yml"], "actions/sbom");
     // The fixture workflow, in a repository where `./actions/sbom` resolves to ours.
     let r = sbom_act_repo();
-    assert_ok(
-        tool("jactionlint")
-            .current_dir(r.repo.path())
-            .args(JACTIONLINT)
-            .arg(".github/workflows/sbom.yml"),
-        "jactionlint on the sbom act workflow",
+    jactionlint(
+        r.repo.path(),
+        &[".github/workflows/sbom.yml"],
+        "the sbom act workflow",
     );
 }
 
-#[test]
-fn chainproof_finds_nothing_in_the_sbom_plugins() {
-    let files = [
-        "actions/sbom/action.yml",
-        "gitlab-components/templates/sbom.yml",
-    ];
+/// Our linter finds nothing in `files` at `info`, and lints every one of them.
+fn assert_chainproof_finds_nothing(files: &[&str]) {
     let out = chainproof(&root())
         .arg("lint")
         .args(files)
@@ -1523,50 +1630,32 @@ fn chainproof_finds_nothing_in_the_sbom_plugins() {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    assert_eq!(linted, files, "both files were linted");
+    assert_eq!(linted, files, "every file was linted");
+}
+
+#[test]
+fn chainproof_finds_nothing_in_the_sbom_plugins() {
+    assert_chainproof_finds_nothing(&[
+        "actions/sbom/action.yml",
+        "gitlab-components/templates/sbom.yml",
+    ]);
 }
 
 /// The sbom fixture repository for act, laid out like [`act_repo`]'s.
 fn sbom_act_repo() -> ActRepo {
-    let repo = tempfile::tempdir().expect("tempdir");
-    copy_dir(&fixtures().join("plugins/sbom-repo"), repo.path());
-    symlink(root().join("actions"), repo.path().join("actions")).expect("symlink");
-    git_commit_all(repo.path());
-    let remote = tempfile::tempdir().expect("tempdir");
-    symlink(root().join("actions"), remote.path().join("actions")).expect("symlink");
-    ActRepo {
-        repo,
-        remote,
-        cache: tempfile::tempdir().expect("tempdir"),
-    }
+    act_fixture_repo("sbom-repo", |_| {})
 }
 
 fn act_sbom(r: &ActRepo, strict: bool) -> Run {
-    let upload = pinned_uses("actions/sbom/action.yml", "actions/upload-artifact");
-    let stub = fixtures().join("plugins/upload-artifact-stub");
-    run(tool("act")
-        .current_dir(r.repo.path())
-        .args(["workflow_dispatch", "-W", ".github/workflows/sbom.yml"])
-        .args(["-P", "ubuntu-24.04=-self-hosted"])
-        .args(["--input", &format!("strict={strict}")])
-        .args([
-            "--env",
-            &format!("CARGO_TARGET_DIR={}", target_dir().display()),
-        ])
-        .args([
-            "--local-repository",
-            &format!("{upload}={}", stub.display()),
-        ])
-        .args([
-            "--local-repository",
-            &format!(
-                "chainproof/chainproof@{FAKE_SHA}={}",
-                r.remote.path().display()
-            ),
-        ])
-        .arg("--action-cache-path")
-        .arg(r.cache.path())
-        .args(["--container-daemon-socket", "-"]))
+    let mut cmd = act_workflow(r, "sbom.yml", "ubuntu-24.04");
+    offline_uses(
+        &mut cmd,
+        r,
+        "actions/sbom/action.yml",
+        "actions/upload-artifact",
+        "upload-artifact-stub",
+    );
+    run(cmd.args(["--input", &format!("strict={strict}")]))
 }
 
 /// The text after `label` on every line of act's log that has it, sorted.
@@ -1656,22 +1745,14 @@ fn act_runs_the_sbom_action_on_an_npm_lockfile() {
 /// A repository holding our component templates and the sbom fixture, its `.gitlab-ci.yml` using
 /// the sbom component with `strict`, committed.
 fn sbom_component_repo(strict: bool) -> TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    copy_dir(
-        &root().join("gitlab-components/templates"),
-        &dir.path().join("templates"),
-    );
-    copy_dir(&fixtures().join("plugins/sbom-repo"), dir.path());
-    let ci = dir.path().join(".gitlab-ci.yml");
-    let text = fs::read_to_string(&ci).expect("read");
-    assert!(text.contains("strict: false"), "{text}");
-    fs::write(
-        &ci,
-        text.replace("strict: false", &format!("strict: {strict}")),
-    )
-    .expect("write");
-    git_commit_all(dir.path());
-    dir
+    component_repo_with(|dir| {
+        copy_dir(&fixtures().join("plugins/sbom-repo"), dir);
+        replace_in(
+            &dir.join(".gitlab-ci.yml"),
+            "strict: false",
+            &format!("strict: {strict}"),
+        );
+    })
 }
 
 #[test]
@@ -1681,55 +1762,28 @@ fn gitlab_ci_local_runs_the_sbom_component_on_an_npm_lockfile() {
     // The rendered job: GitLab's schema accepts it, our linter finds nothing, and it declares the
     // cyclonedx report under the name GitLab looks for.
     let repo = sbom_component_repo(false);
-    check_component_inputs(
+    check_rendered_component(
+        repo.path(),
+        &bin,
         "the sbom fixture consumer",
-        &fs::read_to_string(repo.path().join(".gitlab-ci.yml")).expect("read"),
-    );
-    let preview = assert_ok(
-        gitlab_ci_local(repo.path(), &bin).arg("--preview"),
-        "gitlab-ci-local --preview",
-    )
-    .stdout;
-    for expected in [
-        "chainproof-sbom:",
-        "CHAINPROOF_SBOM_FORMAT: spdx-json",
-        "cyclonedx: gl-sbom-chainproof.cdx.json",
-        "expire_in: 30 days",
-    ] {
-        assert!(preview.contains(expected), "{expected}:\n{preview}");
-    }
-    assert!(!preview.contains("$[["), "{preview}");
-    let out = tempfile::tempdir().expect("tempdir");
-    fs::write(out.path().join(".gitlab-ci.yml"), &preview).expect("write");
-    assert_ok(
-        tool("check-jsonschema")
-            .args(["--builtin-schema", "vendor.gitlab-ci"])
-            .arg(out.path().join(".gitlab-ci.yml")),
-        "check-jsonschema vendor.gitlab-ci on the rendered sbom component",
-    );
-    let lint = chainproof(out.path())
-        .args(["lint", ".gitlab-ci.yml", "--fail-on", "info", "--no-color"])
-        .output()
-        .expect("run");
-    assert!(
-        lint.status.success(),
-        "chainproof reports findings in the rendered sbom component:\n{}",
-        String::from_utf8_lossy(&lint.stdout)
+        "the rendered sbom component",
+        &[
+            "chainproof-sbom:",
+            "CHAINPROOF_SBOM_FORMAT: spdx-json",
+            "cyclonedx: gl-sbom-chainproof.cdx.json",
+            "expire_in: 30 days",
+        ],
     );
 
     for strict in [false, true] {
         let repo = sbom_component_repo(strict);
-        let r =
-            run(gitlab_ci_local(repo.path(), &bin)
-                .args(["--force-shell-executor", "chainproof-sbom"]));
-        let log = r.text();
-        if strict {
-            assert_ne!(r.code, Some(0), "strict must fail:\n{log}");
-            assert!(log.contains("FAIL  chainproof-sbom"), "{log}");
-        } else {
-            assert_eq!(r.code, Some(0), "{log}");
-            assert!(log.contains("PASS  chainproof-sbom"), "{log}");
-        }
+        let log = run_component_job(
+            repo.path(),
+            &bin,
+            "chainproof-sbom",
+            !strict,
+            &format!("strict {strict}"),
+        );
         assert!(
             log.contains("tools/Gemfile: manifest without a lockfile"),
             "the warning in the job log:\n{log}"
@@ -1796,100 +1850,46 @@ fn scan_db(dir: &Path) {
 
 #[test]
 fn jactionlint_accepts_the_scan_action_and_its_act_workflow() {
-    assert_ok(
-        tool("jactionlint")
-            .current_dir(root())
-            .args(JACTIONLINT)
-            .arg("actions/scan/action.yml"),
-        "jactionlint on actions/scan",
-    );
+    jactionlint(&root(), &["actions/scan/action.yml"], "actions/scan");
     let r = scan_act_repo();
-    assert_ok(
-        tool("jactionlint")
-            .current_dir(r.repo.path())
-            .args(JACTIONLINT)
-            .arg(".github/workflows/scan.yml"),
-        "jactionlint on the scan act workflow",
+    jactionlint(
+        r.repo.path(),
+        &[".github/workflows/scan.yml"],
+        "the scan act workflow",
     );
 }
 
 #[test]
 fn chainproof_finds_nothing_in_the_scan_plugins() {
-    let files = [
+    assert_chainproof_finds_nothing(&[
         "actions/scan/action.yml",
         "gitlab-components/templates/scan.yml",
         "tests/fixtures/plugins/scan-repo/.github/workflows/scan.yml",
         "tests/fixtures/plugins/scan-repo/.gitlab-ci.yml",
-    ];
-    let out = chainproof(&root())
-        .arg("lint")
-        .args(files)
-        .args(["--format", "json", "--fail-on", "info"])
-        .output()
-        .expect("run");
-    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(out.status.code(), Some(0), "{report:#}");
-    assert_eq!(report["findings"], Value::Array(Vec::new()), "{report:#}");
-    assert_eq!(report["errors"], Value::Array(Vec::new()), "{report:#}");
-    let linted: Vec<&str> = report["files"]
-        .as_array()
-        .expect("files")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    assert_eq!(linted, files, "every file was linted");
+    ]);
 }
 
 /// The scan fixture repository for act, laid out like [`act_repo`]'s.
 fn scan_act_repo() -> ActRepo {
-    let repo = tempfile::tempdir().expect("tempdir");
-    copy_dir(&fixtures().join("plugins/scan-repo"), repo.path());
-    fs::remove_file(repo.path().join(".gitlab-ci.yml")).expect("rm");
-    symlink(root().join("actions"), repo.path().join("actions")).expect("symlink");
-    git_commit_all(repo.path());
-    let remote = tempfile::tempdir().expect("tempdir");
-    symlink(root().join("actions"), remote.path().join("actions")).expect("symlink");
-    ActRepo {
-        repo,
-        remote,
-        cache: tempfile::tempdir().expect("tempdir"),
-    }
+    act_fixture_repo("scan-repo", without_gitlab_ci)
 }
 
 /// act on the scan workflow: the local job gets the database as the `db` input, the remote one
 /// through `$CHAINPROOF_DB`; `max_db_age` days (the fixture records are dated: [`SCAN_OLD_OK`]).
 fn act_scan(r: &ActRepo, db: &Path, fail_on: &str, max_db_age: &str) -> Run {
-    let codeql = pinned_uses(
+    let mut cmd = act_workflow(r, "scan.yml", "ubuntu-24.04");
+    offline_uses(
+        &mut cmd,
+        r,
         "actions/scan/action.yml",
         "github/codeql-action/upload-sarif",
+        "codeql-action-stub",
     );
-    let stub = fixtures().join("plugins/codeql-action-stub");
-    run(tool("act")
-        .current_dir(r.repo.path())
-        .args(["workflow_dispatch", "-W", ".github/workflows/scan.yml"])
-        .args(["-P", "ubuntu-24.04=-self-hosted"])
+    run(cmd
         .args(["--input", &format!("fail-on={fail_on}")])
         .args(["--input", &format!("db={}", db.display())])
         .args(["--input", &format!("max-db-age={max_db_age}")])
-        .args([
-            "--env",
-            &format!("CARGO_TARGET_DIR={}", target_dir().display()),
-        ])
-        .args(["--env", &format!("CHAINPROOF_DB={}", db.display())])
-        .args([
-            "--local-repository",
-            &format!("{codeql}={}", stub.display()),
-        ])
-        .args([
-            "--local-repository",
-            &format!(
-                "chainproof/chainproof@{FAKE_SHA}={}",
-                r.remote.path().display()
-            ),
-        ])
-        .arg("--action-cache-path")
-        .arg(r.cache.path())
-        .args(["--container-daemon-socket", "-"]))
+        .args(["--env", &format!("CHAINPROOF_DB={}", db.display())]))
 }
 
 #[test]
@@ -1988,24 +1988,16 @@ fn act_runs_the_scan_action_on_a_vulnerable_lodash() {
 /// A repository holding our component templates, the scan fixture and a database in `osv-db/`, its
 /// `.gitlab-ci.yml` using the scan component with `fail_on`, committed.
 fn scan_component_repo(fail_on: &str) -> TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    copy_dir(
-        &root().join("gitlab-components/templates"),
-        &dir.path().join("templates"),
-    );
-    copy_dir(&fixtures().join("plugins/scan-repo"), dir.path());
-    fs::remove_dir_all(dir.path().join(".github")).expect("rm");
-    scan_db(&dir.path().join("osv-db"));
-    let ci = dir.path().join(".gitlab-ci.yml");
-    let text = fs::read_to_string(&ci).expect("read");
-    assert!(text.contains("fail_on: high"), "{text}");
-    fs::write(
-        &ci,
-        text.replace("fail_on: high", &format!("fail_on: {fail_on}")),
-    )
-    .expect("write");
-    git_commit_all(dir.path());
-    dir
+    component_repo_with(|dir| {
+        copy_dir(&fixtures().join("plugins/scan-repo"), dir);
+        fs::remove_dir_all(dir.join(".github")).expect("rm");
+        scan_db(&dir.join("osv-db"));
+        replace_in(
+            &dir.join(".gitlab-ci.yml"),
+            "fail_on: high",
+            &format!("fail_on: {fail_on}"),
+        );
+    })
 }
 
 #[test]
@@ -2015,56 +2007,29 @@ fn gitlab_ci_local_runs_the_scan_component_on_a_vulnerable_lodash() {
     // The rendered job: GitLab's schema accepts it, our linter finds nothing, and it declares the
     // dependency_scanning report under the name GitLab's analyzers use.
     let repo = scan_component_repo("high");
-    check_component_inputs(
+    check_rendered_component(
+        repo.path(),
+        &bin,
         "the scan fixture consumer",
-        &fs::read_to_string(repo.path().join(".gitlab-ci.yml")).expect("read"),
-    );
-    let preview = assert_ok(
-        gitlab_ci_local(repo.path(), &bin).arg("--preview"),
-        "gitlab-ci-local --preview",
-    )
-    .stdout;
-    for expected in [
-        "chainproof-scan:",
-        "CHAINPROOF_SCAN_DB: osv-db",
-        "CHAINPROOF_SCAN_MAX_DB_AGE: '100000'",
-        "dependency_scanning: gl-dependency-scanning-report.json",
-        "when: always",
-    ] {
-        assert!(preview.contains(expected), "{expected}:\n{preview}");
-    }
-    assert!(!preview.contains("$[["), "{preview}");
-    let out = tempfile::tempdir().expect("tempdir");
-    fs::write(out.path().join(".gitlab-ci.yml"), &preview).expect("write");
-    assert_ok(
-        tool("check-jsonschema")
-            .args(["--builtin-schema", "vendor.gitlab-ci"])
-            .arg(out.path().join(".gitlab-ci.yml")),
-        "check-jsonschema vendor.gitlab-ci on the rendered scan component",
-    );
-    let lint = chainproof(out.path())
-        .args(["lint", ".gitlab-ci.yml", "--fail-on", "info", "--no-color"])
-        .output()
-        .expect("run");
-    assert!(
-        lint.status.success(),
-        "chainproof reports findings in the rendered scan component:\n{}",
-        String::from_utf8_lossy(&lint.stdout)
+        "the rendered scan component",
+        &[
+            "chainproof-scan:",
+            "CHAINPROOF_SCAN_DB: osv-db",
+            "CHAINPROOF_SCAN_MAX_DB_AGE: '100000'",
+            "dependency_scanning: gl-dependency-scanning-report.json",
+            "when: always",
+        ],
     );
 
     for (fail_on, passes) in [("high", false), ("critical", true)] {
         let repo = scan_component_repo(fail_on);
-        let r =
-            run(gitlab_ci_local(repo.path(), &bin)
-                .args(["--force-shell-executor", "chainproof-scan"]));
-        let log = r.text();
-        if passes {
-            assert_eq!(r.code, Some(0), "fail_on {fail_on} must pass:\n{log}");
-            assert!(log.contains("PASS  chainproof-scan"), "{log}");
-        } else {
-            assert_ne!(r.code, Some(0), "fail_on {fail_on} must fail:\n{log}");
-            assert!(log.contains("FAIL  chainproof-scan"), "{log}");
-        }
+        let log = run_component_job(
+            repo.path(),
+            &bin,
+            "chainproof-scan",
+            passes,
+            &format!("fail_on {fail_on}"),
+        );
         // The text report in the job log.
         for id in SCAN_FIXTURE_IDS {
             assert!(log.contains(id), "{id} in the job log:\n{log}");
@@ -2098,5 +2063,233 @@ fn gitlab_ci_local_runs_the_scan_component_on_a_vulnerable_lodash() {
             messages.contains("not checked: pkg:pypi/django@3.2.0"),
             "what was not checked is in the report: {messages}"
         );
+    }
+}
+
+// --- the sign and verify actions and components --------------------------------------------------
+
+/// The sign and verify plugins and the fixture pipelines that use them.
+const SIGN_PLUGIN_FILES: &[&str] = &[
+    "actions/sign/action.yml",
+    "actions/verify/action.yml",
+    "gitlab-components/templates/sign.yml",
+    "gitlab-components/templates/verify.yml",
+    "tests/fixtures/plugins/sign-repo/.github/workflows/sign.yml",
+    "tests/fixtures/plugins/sign-repo/.gitlab-ci.yml",
+];
+
+const SIGSTORE_BUNDLE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";
+
+#[test]
+fn jactionlint_accepts_the_sign_and_verify_actions_and_their_act_workflow() {
+    jactionlint(
+        &root(),
+        &["actions/sign/action.yml", "actions/verify/action.yml"],
+        "actions/sign and actions/verify",
+    );
+    // The fixture workflow, in a repository where `./actions/sign` resolves to ours (jactionlint
+    // checks the `with:` keys against our action.yml files).
+    let r = sign_act_repo();
+    jactionlint(
+        r.repo.path(),
+        &[".github/workflows/sign.yml"],
+        "the sign act workflow",
+    );
+}
+
+#[test]
+fn chainproof_finds_nothing_in_the_sign_and_verify_plugins() {
+    assert_chainproof_finds_nothing(SIGN_PLUGIN_FILES);
+}
+
+/// The keyless signing component asks GitLab for the Sigstore token; the verify component signs
+/// nothing and asks for no token.
+#[test]
+fn the_sign_component_declares_its_id_token_and_verify_none() {
+    let sign = parse_yaml("gitlab-components/templates/sign.yml");
+    let (_, job) = &sign[1].entries()[0];
+    assert_eq!(
+        job.path(&["id_tokens", "SIGSTORE_ID_TOKEN", "aud"])
+            .and_then(Node::as_str),
+        Some("sigstore"),
+        "gitlab-components/templates/sign.yml: id_tokens: SIGSTORE_ID_TOKEN: aud: sigstore"
+    );
+    let verify = parse_yaml("gitlab-components/templates/verify.yml");
+    let (_, job) = &verify[1].entries()[0];
+    assert!(job.get("id_tokens").is_none(), "verify needs no token");
+}
+
+/// The stand-in, its test token (never a real one) and the temp dir holding its trust files.
+fn sign_standin() -> (TempDir, crate::sigstore_standin::StandIn, String) {
+    use crate::sigstore_standin::{StandIn, token};
+    let work = tempfile::tempdir().expect("tempdir");
+    let standin = StandIn::start(work.path());
+    let token = token(work.path(), &[], "token");
+    assert_eq!(token.split('.').count(), 3, "token.mjs printed {token:?}");
+    (work, standin, token)
+}
+
+/// The sign fixture repository for act, laid out like [`act_repo`]'s.
+fn sign_act_repo() -> ActRepo {
+    act_fixture_repo("sign-repo", without_gitlab_ci)
+}
+
+/// act on the sign workflow against the stand-in, the test token in SIGSTORE_ID_TOKEN, verify
+/// requiring `identity`.
+fn act_sign(
+    r: &ActRepo,
+    standin: &crate::sigstore_standin::StandIn,
+    token: &str,
+    identity: &str,
+) -> Run {
+    let input = |k: &str, v: &Path| format!("{k}={}", v.display());
+    run(act_workflow(r, "sign.yml", "ubuntu-24.04")
+        .args([
+            "--input",
+            &input("signing-config", &standin.file("signing_config.json")),
+        ])
+        .args([
+            "--input",
+            &input("trusted-root", &standin.file("trusted_root.json")),
+        ])
+        .args(["--input", &format!("identity={identity}")])
+        .args(["--env", &format!("SIGSTORE_ID_TOKEN={token}")]))
+}
+
+#[test]
+fn act_runs_the_sign_and_verify_actions_against_the_sigstore_standin() {
+    use crate::sigstore_standin::{IDENTITY, WRONG_IDENTITY};
+    let (_work, standin, token) = sign_standin();
+    let r = sign_act_repo();
+
+    let good = act_sign(&r, &standin, &token, IDENTITY);
+    let log = good.text();
+    assert_eq!(good.code, Some(0), "sign then verify must pass:\n{log}");
+    assert_eq!(log.matches("Job succeeded").count(), 1, "{log}");
+    assert!(
+        log.contains("Building chainproof from") && log.contains("profile dev"),
+        "{log}"
+    );
+    // One bundle per file, next to it, v0.3; the attestation's in bundle-dir, SLSA provenance v1
+    // built from act's GitHub variables.
+    assert_eq!(
+        values_after(&log, "sign bundle output: "),
+        [
+            "dist/app.txt.sigstore.json",
+            "dist/release notes.txt.sigstore.json"
+        ],
+        "{log}"
+    );
+    assert_eq!(
+        values_after(&log, "sign bundle media type: "),
+        [SIGSTORE_BUNDLE_V03, SIGSTORE_BUNDLE_V03],
+        "{log}"
+    );
+    assert_eq!(
+        values_after(&log, "attest bundle output: "),
+        ["attestations/app.txt.slsaprovenance1.sigstore.json"],
+        "{log}"
+    );
+    assert_eq!(
+        values_after(&log, "attest predicate type: "),
+        ["https://slsa.dev/provenance/v1"],
+        "{log}"
+    );
+    // Both files with their default bundles; one file with its signature and attestation.
+    assert_eq!(
+        values_after(&log, "verified files output: "),
+        ["2"],
+        "{log}"
+    );
+    assert_eq!(values_after(&log, "verified app output: "), ["2"], "{log}");
+    // The token source is named, the token itself never printed.
+    assert!(log.contains("SIGSTORE_ID_TOKEN"), "{log}");
+    assert!(!log.contains(&token), "the token leaked into the log");
+
+    // Another identity: the first verify step fails the job, nothing after it runs.
+    let wrong = act_sign(&r, &standin, &token, WRONG_IDENTITY);
+    let log = wrong.text();
+    assert_ne!(wrong.code, Some(0), "a wrong identity must fail:\n{log}");
+    assert_eq!(log.matches("Job failed").count(), 1, "{log}");
+    assert!(
+        log.contains("::error title=chainproof verify::") && log.contains("certificate identity"),
+        "the rejection as an annotation:\n{log}"
+    );
+    assert!(
+        !log.contains("verified files output: "),
+        "the steps after the failing verify must not run:\n{log}"
+    );
+}
+
+/// A repository holding our component templates, the sign fixture's `.gitlab-ci.yml` (verify
+/// requiring `identity`) and the stand-in's signing config and trusted root in `trust/`, committed.
+fn sign_component_repo(standin: &crate::sigstore_standin::StandIn, identity: &str) -> TempDir {
+    use crate::sigstore_standin::IDENTITY;
+    component_repo_with(|dir| {
+        copy_dir(&fixtures().join("plugins/sign-repo"), dir);
+        fs::remove_dir_all(dir.join(".github")).expect("rm");
+        fs::create_dir_all(dir.join("trust")).expect("mkdir");
+        for f in ["signing_config.json", "trusted_root.json"] {
+            fs::copy(standin.file(f), dir.join("trust").join(f)).expect("copy");
+        }
+        replace_in(&dir.join(".gitlab-ci.yml"), IDENTITY, identity);
+    })
+}
+
+#[test]
+fn gitlab_ci_local_runs_the_sign_and_verify_components_against_the_sigstore_standin() {
+    use crate::sigstore_standin::{IDENTITY, WRONG_IDENTITY};
+    let (_work, standin, token) = sign_standin();
+    let bin = chainproof_bin_dir();
+
+    // The rendered jobs: GitLab's schema accepts them, our linter finds nothing, sign asks for the
+    // Sigstore token and keeps the bundles.
+    let repo = sign_component_repo(&standin, IDENTITY);
+    check_rendered_component(
+        repo.path(),
+        &bin,
+        "the sign fixture consumer",
+        "the rendered sign and verify components",
+        &[
+            "chainproof-sign:",
+            "chainproof-verify:",
+            "SIGSTORE_ID_TOKEN:",
+            "aud: sigstore",
+            "CHAINPROOF_SIGN_FILES: dist/app.txt",
+            "CHAINPROOF_VERIFY_TRUSTED_ROOT: trust/trusted_root.json",
+            "'**/*.sigstore.json'",
+        ],
+    );
+
+    for (identity, passes) in [(IDENTITY, true), (WRONG_IDENTITY, false)] {
+        let repo = sign_component_repo(&standin, identity);
+        let r = run(gitlab_ci_local(repo.path(), &bin)
+            .arg("--force-shell-executor")
+            .args(["--variable", &format!("SIGSTORE_ID_TOKEN={token}")]));
+        let log = r.text();
+        assert!(log.contains("PASS  build"), "{log}");
+        assert!(log.contains("PASS  chainproof-sign"), "{log}");
+        assert!(
+            log.contains("signed dist/app.txt: dist/app.txt.sigstore.json"),
+            "{log}"
+        );
+        if passes {
+            assert_eq!(r.code, Some(0), "{identity} must pass:\n{log}");
+            assert!(log.contains("PASS  chainproof-verify"), "{log}");
+            assert!(log.contains("verified dist/app.txt"), "{log}");
+        } else {
+            assert_ne!(r.code, Some(0), "{identity} must fail:\n{log}");
+            assert!(log.contains("FAIL  chainproof-verify"), "{log}");
+            assert!(log.contains("certificate identity"), "the reason:\n{log}");
+        }
+        assert!(!log.contains(&token), "the token leaked into the log");
+        // The bundle is the sign job's artifact, copied back into the project.
+        let bundle = repo.path().join("dist/app.txt.sigstore.json");
+        let doc: Value = serde_json::from_str(
+            &fs::read_to_string(&bundle)
+                .unwrap_or_else(|e| panic!("no bundle {} ({e}):\n{log}", bundle.display())),
+        )
+        .expect("json");
+        assert_eq!(doc["mediaType"], SIGSTORE_BUNDLE_V03, "{doc:#}");
     }
 }

@@ -14,23 +14,11 @@ set -euo pipefail
 
 title="chainproof sbom"
 
-output() {
-  if [[ -n "${GITHUB_OUTPUT:-}" ]]; then echo "$1=$2" >>"$GITHUB_OUTPUT"; fi
-}
+# output, fail, escape_data, annotate and require_bin.
+# shellcheck source-path=SCRIPTDIR source=../setup/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../setup/lib.sh"
 
-fail() {
-  echo "::error title=$title::$*"
-  exit 1
-}
-
-# A workflow command's message: `%`, CR and LF escaped, so file names cannot start another command.
-escape_data() {
-  local s="${1//'%'/%25}"
-  s="${s//$'\r'/%0D}"
-  printf '%s' "${s//$'\n'/%0A}"
-}
-
-[[ -x "${CHAINPROOF_BIN:-}" ]] || fail "no chainproof binary at '${CHAINPROOF_BIN:-}'"
+require_bin
 for pair in "strict=${SBOM_STRICT:-false}" "upload-artifact=${SBOM_UPLOAD_ARTIFACT:-false}"; do
   case "${pair#*=}" in
     true | false) ;;
@@ -57,13 +45,7 @@ log="$tmp/chainproof-sbom.log"
 rm -f "$file"
 code=0
 "$CHAINPROOF_BIN" sbom "${args[@]}" --output "$file" 2>"$log" || code=$?
-while IFS= read -r line || [[ -n "$line" ]]; do
-  case "$line" in
-    "error: "*) echo "::error title=$title::$(escape_data "${line#error: }")" ;;
-    "warning: "*) echo "::warning title=$title::$(escape_data "${line#warning: }")" ;;
-    *) echo "$line" >&2 ;;
-  esac
-done <"$log"
+annotate "$log"
 output exit-code "$code"
 if [[ ! -s "$file" ]]; then
   echo "::error title=$title::no SBOM was written (chainproof exited with $code)"

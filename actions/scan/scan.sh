@@ -21,35 +21,11 @@ set -euo pipefail
 
 title="chainproof scan"
 
-output() {
-  if [[ -n "${GITHUB_OUTPUT:-}" ]]; then echo "$1=$2" >>"$GITHUB_OUTPUT"; fi
-}
+# output, fail, escape_data, annotate and require_bin.
+# shellcheck source-path=SCRIPTDIR source=../setup/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../setup/lib.sh"
 
-fail() {
-  echo "::error title=$title::$*"
-  exit 1
-}
-
-# A workflow command's message: `%`, CR and LF escaped, so file names cannot start another command.
-escape_data() {
-  local s="${1//'%'/%25}"
-  s="${s//$'\r'/%0D}"
-  printf '%s' "${s//$'\n'/%0A}"
-}
-
-# Error and warning lines of chainproof's standard error as annotations; anything else as it is.
-annotate() {
-  local line
-  while IFS= read -r line || [[ -n "$line" ]]; do
-    case "$line" in
-      "error: "*) echo "::error title=$title::$(escape_data "${line#error: }")" ;;
-      "warning: "*) echo "::warning title=$title::$(escape_data "${line#warning: }")" ;;
-      *) echo "$line" >&2 ;;
-    esac
-  done <"$1"
-}
-
-[[ -x "${CHAINPROOF_BIN:-}" ]] || fail "no chainproof binary at '${CHAINPROOF_BIN:-}'"
+require_bin
 for pair in "online=${SCAN_ONLINE:-false}" "update-db=${SCAN_UPDATE_DB:-false}" \
   "upload-sarif=${SCAN_UPLOAD_SARIF:-false}"; do
   case "${pair#*=}" in
