@@ -485,6 +485,9 @@ fn check_includes_the_sbom_and_reports_what_it_could_not_inventory() {
         serde_json::json!([{
             "what": "sbom",
             "text": "3 component(s) (npm 3) from 1 lockfile(s); 1 lockfile(s) could not be read"
+        }, {
+            "what": "release signing",
+            "text": "no pipeline publishes artifacts"
         }]),
         "{r:#}"
     );
@@ -586,6 +589,97 @@ fn check_counts_sbom_components_by_ecosystem() {
             .iter()
             .any(|s| s["what"] == "sbom"),
         "{r:#}"
+    );
+}
+
+/// `check` says which publishing pipelines sign and attest, which do not, and which it cannot
+/// judge; and says so when nothing publishes.
+#[test]
+fn check_reports_release_signing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    let wf = p.join(".github/workflows");
+    fs::create_dir_all(&wf).expect("mkdir");
+    let rules = fixtures().join("rules/unsigned-release");
+    for (from, to) in [
+        ("good.yml", "signed.yml"),
+        ("bad-github.yml", "unsigned.yml"),
+        ("good-unknown.yml", "remote.yml"),
+        ("good-attest.yml", "attested.yml"),
+    ] {
+        fs::copy(rules.join(from), wf.join(to)).expect("copy");
+    }
+    fs::copy(
+        rules.join("good-gitlab-local.yml"),
+        p.join(".gitlab-ci.yml"),
+    )
+    .expect("copy");
+    let out = chainproof(p)
+        .args(["check", ".", "-f", "json"])
+        .output()
+        .expect("run");
+    let r = json_of(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{r:#}");
+    let release: Vec<&Value> = r["summary"]
+        .as_array()
+        .expect("summary")
+        .iter()
+        .filter(|s| s["what"] == "release signing")
+        .collect();
+    assert_eq!(
+        release,
+        vec![&serde_json::json!({
+            "what": "release signing",
+            "text": "4 publishing pipeline(s): 1 signs and attests, \
+                1 attests but does not sign (.github/workflows/attested.yml), \
+                1 does not sign or attest (.github/workflows/unsigned.yml), \
+                for 1 chainproof cannot tell (.github/workflows/remote.yml: job `sign` calls the \
+                reusable workflow `example/workflows/.github/workflows/sign-image.yml@0123456789abcdef0123456789abcdef01234567`, \
+                which chainproof does not read)"
+        })],
+        "{r:#}"
+    );
+    let unsigned: Vec<&Value> = r["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "unsigned-release")
+        .collect();
+    assert_eq!(unsigned.len(), 4, "{r:#}");
+    assert!(
+        unsigned
+            .iter()
+            .all(|f| f["location"]["file"] == ".github/workflows/unsigned.yml"),
+        "{r:#}"
+    );
+
+    // Nothing publishes: said so, in the text report too.
+    for f in ["signed.yml", "unsigned.yml", "remote.yml", "attested.yml"] {
+        fs::remove_file(wf.join(f)).expect("rm");
+    }
+    fs::copy(root().join(GOOD), wf.join("ci.yml")).expect("copy");
+    let out = chainproof(p)
+        .args(["check", ".", "--no-color"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("release signing: no pipeline publishes artifacts\n"),
+        "{text}"
+    );
+
+    // A pipeline file that cannot be read is not counted, and the summary says so.
+    fs::write(wf.join("broken.yml"), "jobs: [\n").expect("write");
+    let out = chainproof(p)
+        .args(["check", ".", "--no-color"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("release signing: no pipeline publishes artifacts; 1 pipeline file(s) could not be read and are not counted\n"),
+        "{text}"
     );
 }
 

@@ -1,8 +1,9 @@
 //! `chainproof check`: every local capability on one repository, one report. Today that is the
 //! pipeline linter and the SBOM inventory (a summary line: components by ecosystem, lockfiles
 //! read), and the vulnerability scan when the offline database exists (a summary line; without a
-//! database, a skipped entry saying how to get one); capabilities that do not exist yet are
-//! listed as skipped, never as clean.
+//! database, a skipped entry saying how to get one), and whether the pipelines that publish
+//! artifacts sign and attest them (a summary line from `chainproof_pipeline::release`);
+//! capabilities that do not exist yet are listed as skipped, never as clean.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -10,6 +11,7 @@ use std::path::Path;
 use anyhow::Result;
 use chainproof_core::{InputError, Report, Skipped, Summary};
 use chainproof_pipeline::lint::discover;
+use chainproof_pipeline::release::Release;
 use chainproof_pipeline::{LintOptions, lint, registry};
 use chainproof_sbom::{Sbom, inventory, readers};
 
@@ -31,8 +33,13 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
             reason: "no GitHub workflow, action.yml or GitLab CI file in the repository".into(),
         });
     }
+    // Pipeline files that could not be read (before the SBOM adds its own input errors).
+    let unreadable = result.report.errors.len();
     add_sbom(&mut result.report, &args.path, &sbom);
     add_scan(&mut result.report, &args.path, &sbom);
+    if !targets.is_empty() {
+        add_release(&mut result.report, &result.releases, unreadable);
+    }
     result.report.skipped.push(Skipped {
         what: "analyze".into(),
         reason: "not available in this version of chainproof".into(),
@@ -153,4 +160,76 @@ fn add_scan(report: &mut Report, root: &Path, sbom: &Sbom) {
             reason: format!("{e:#}"),
         }),
     }
+}
+
+/// The release-signing summary: how many pipelines publish artifacts, which of them sign and
+/// attest (or only one of the two), which do neither, and which chainproof cannot judge because
+/// part of them is out of its reach (a remote reusable workflow, an included project).
+fn add_release(report: &mut Report, releases: &[Release], unreadable: usize) {
+    let what = "release signing".to_owned();
+    let publishing: Vec<&Release> = releases.iter().filter(|r| r.publishes()).collect();
+    let unreadable = if unreadable == 0 {
+        String::new()
+    } else {
+        format!("; {unreadable} pipeline file(s) could not be read and are not counted")
+    };
+    if publishing.is_empty() {
+        report.summary.push(Summary {
+            what,
+            text: format!("no pipeline publishes artifacts{unreadable}"),
+        });
+        return;
+    }
+    let group = |f: &dyn Fn(&Release) -> bool| -> Vec<&Release> {
+        publishing.iter().copied().filter(|r| f(r)).collect()
+    };
+    let signed = |r: &Release, signs: bool, attests: bool| {
+        r.signing.signs == signs && r.signing.attests == attests
+    };
+    let list = |rs: &[&Release]| {
+        rs.iter()
+            .map(|r| r.path.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut parts = Vec::new();
+    let both = group(&|r| signed(r, true, true));
+    if !both.is_empty() {
+        parts.push(format!("{} signs and attests", both.len()));
+    }
+    for (rs, verb) in [
+        (
+            group(&|r| signed(r, true, false)),
+            "signs but does not attest",
+        ),
+        (
+            group(&|r| signed(r, false, true)),
+            "attests but does not sign",
+        ),
+        (group(&|r| r.unsigned()), "does not sign or attest"),
+    ] {
+        if !rs.is_empty() {
+            parts.push(format!("{} {verb} ({})", rs.len(), list(&rs)));
+        }
+    }
+    let unknown = group(&|r| !r.signing.any() && !r.unknown.is_empty());
+    if !unknown.is_empty() {
+        let why: Vec<String> = unknown
+            .iter()
+            .map(|r| format!("{}: {}", r.path, r.unknown.join("; ")))
+            .collect();
+        parts.push(format!(
+            "for {} chainproof cannot tell ({})",
+            unknown.len(),
+            why.join("; ")
+        ));
+    }
+    report.summary.push(Summary {
+        what,
+        text: format!(
+            "{} publishing pipeline(s): {}{unreadable}",
+            publishing.len(),
+            parts.join(", ")
+        ),
+    });
 }

@@ -11,6 +11,7 @@ pub mod gitlab_taint;
 pub mod lint;
 pub mod pin;
 pub mod registry;
+pub mod release;
 pub mod rules;
 pub mod script;
 pub mod suggest;

@@ -37,10 +37,12 @@ pub struct LintOptions {
     pub config: Config,
 }
 
-/// The result of a lint run: the report and the files it read (for snippets and fixes).
+/// The result of a lint run: the report, the files it read (for snippets and fixes), and what
+/// each pipeline publishes and how it signs (`chainproof check`'s release summary).
 pub struct Lint {
     pub report: Report,
     pub sources: SourceMap,
+    pub releases: Vec<crate::release::Release>,
 }
 
 fn display(path: &Path) -> String {
@@ -535,6 +537,7 @@ pub fn lint(targets: &[Target], options: &LintOptions) -> Lint {
             out
         })
         .collect();
+    let releases = crate::release::releases(&cx);
 
     for f in &mut findings {
         if let Some(sev) = config.severity.get(&f.rule) {
@@ -546,5 +549,9 @@ pub fn lint(targets: &[Target], options: &LintOptions) -> Lint {
     report.suppressed = before - findings.len();
     report.findings = findings;
     report.finish();
-    Lint { report, sources }
+    Lint {
+        report,
+        sources,
+        releases,
+    }
 }

@@ -31,6 +31,7 @@ pub static RULES: &[&dyn Rule] = &[
     &unpinned_includes::UnpinnedIncludes,
     &merge_request_secrets::MergeRequestSecrets,
     &unprotected_deploy_gate::UnprotectedDeployGate,
+    &unsigned_release::UnsignedRelease,
     &job_token_leak::JobTokenLeak,
     &artifacts_exposure::ArtifactsExposure,
     &dind_service::DindService,

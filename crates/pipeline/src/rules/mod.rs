@@ -37,6 +37,7 @@ pub mod unpinned_includes;
 pub mod unpinned_install;
 pub mod unpinned_uses;
 pub mod unprotected_deploy_gate;
+pub mod unsigned_release;
 pub mod unsound_condition;
 pub mod untrusted_checkout;
 
