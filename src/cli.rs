@@ -30,6 +30,18 @@ pub enum Command {
     Scan(ScanArgs),
     /// Manage the offline vulnerability database.
     Db(DbArgs),
+    /// Render a secure pipeline template (GitHub Actions or GitLab CI/CD; `chainproof templates list` names them) into a directory. Values are checked against the template's typed parameters (schemas/templates/NAME.json): unknown keys and values that are not safe in YAML and shell are rejected with exit code 2.
+    Render(RenderArgs),
+    /// The secure pipeline templates `chainproof render` writes.
+    Templates(TemplatesArgs),
+    /// Sign files with Sigstore: keyless (an OIDC identity token from --identity-token, SIGSTORE_ID_TOKEN or the GitHub Actions runner; a Fulcio certificate, a Rekor entry, an RFC 3161 timestamp when a TSA is configured) or with a key (--key). Writes one Sigstore bundle (v0.3) per file.
+    Sign(SignArgs),
+    /// Sign an in-toto attestation (Statement v1 in DSSE) about files: SLSA provenance (from --predicate or built from the GitHub Actions / GitLab CI environment), a CycloneDX SBOM, vulnerability-scan results or SARIF analysis results. Writes one Sigstore bundle (v0.3) covering every subject.
+    Attest(AttestArgs),
+    /// Verify Sigstore bundles for a file: certificate chain to the trusted root, SCT, Rekor inclusion proof against the signed checkpoint, SET, RFC 3161 timestamps, the signature, the artifact digest or attestation subject, and the signer's identity (certificate identity, issuer, Fulcio extensions); a policy file can require a set of attestations. Exit code 1 when a check fails, 2 for unusable inputs.
+    Verify(VerifyArgs),
+    /// Manage signing keys (cosign-compatible encrypted ECDSA P-256 keys).
+    Key(KeyArgs),
 }
 
 /// Options shared by commands that write a report.
@@ -237,4 +249,247 @@ pub struct DbUpdateArgs {
     /// OSV ecosystem to download (`crates.io`, `npm`, `PyPI`, `Go`, `Maven`, `RubyGems`, `NuGet`, `Packagist`, `Pub`, `Hex`, `SwiftURL`, `Debian`, `Alpine`, ...); repeatable. Default: the language ecosystems chainproof reads lockfiles of.
     #[arg(long = "ecosystem", value_name = "E")]
     pub ecosystems: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct RenderArgs {
+    /// Template to render (for example `github-rust`; `chainproof templates list` names them all).
+    #[arg(long, value_name = "NAME")]
+    pub template: String,
+
+    /// A parameter as KEY=VALUE; repeatable, and wins over --values. VALUE is read by the parameter's type: text as is, booleans, numbers and lists as YAML (`true`, `30`, `[a, b]`).
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+
+    /// File of parameter values: a JSON object (.json) or YAML mapping (.yml, .yaml).
+    #[arg(long, value_name = "FILE")]
+    pub values: Option<PathBuf>,
+
+    /// Directory to write the rendered files into (created when missing), at their paths in a repository (`.github/workflows/ci.yml`, `.gitlab-ci.yml`).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Overwrite files edited since chainproof rendered them (their `# chainproof-render: sha256=` line no longer matches) or not rendered by it; without it such files are left alone and the exit code is 2. Unedited older renderings are updated without it.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct TemplatesArgs {
+    #[command(subcommand)]
+    pub command: TemplatesCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TemplatesCommand {
+    /// List the templates: name, platform and description.
+    List(TemplatesListArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct TemplatesListArgs {
+    /// Output format: text (one line per template) or json (`[{"name", "platform", "description"}]`).
+    #[arg(long, short = 'f', default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+}
+
+/// Container images in a registry. A positional argument is an image when no file of that name exists and it holds `@sha256:` or starts with a registry host (`HOST.DOMAIN/`, `HOST:PORT/`, `localhost/`); `--image` makes every one an image.
+#[derive(Args, Debug, Clone)]
+pub struct ImageArgs {
+    /// Treat the positional arguments as image references (REGISTRY/REPOSITORY@sha256:DIGEST), even where a file of that name exists. Credentials: CHAINPROOF_REGISTRY_USERNAME/CHAINPROOF_REGISTRY_PASSWORD, else the docker config ($DOCKER_CONFIG/config.json or ~/.docker/config.json `auths`; credential helpers are not run).
+    #[arg(long)]
+    pub image: bool,
+
+    /// Allow plain http (no TLS) to the registry; without it only localhost/127.0.0.1 may be plain http.
+    #[arg(long)]
+    pub allow_insecure_registry: bool,
+}
+
+/// Where keyless signing gets its Sigstore services.
+#[derive(Args, Clone)]
+pub struct SigstoreServiceArgs {
+    /// OIDC identity token (JWT) for keyless signing. Default: SIGSTORE_ID_TOKEN (GitLab `id_tokens` with `aud: sigstore`), else the GitHub Actions runner's ID token (needs `permissions: id-token: write`).
+    #[arg(long, value_name = "TOKEN")]
+    pub identity_token: Option<String>,
+
+    /// Fulcio URL of a private Sigstore instance (with --rekor-url). Default: the public-good instance.
+    #[arg(long, value_name = "URL", conflicts_with = "signing_config")]
+    pub fulcio_url: Option<String>,
+
+    /// Rekor (v1 API) URL of a private Sigstore instance (with --fulcio-url; alone with --key).
+    #[arg(long, value_name = "URL", conflicts_with = "signing_config")]
+    pub rekor_url: Option<String>,
+
+    /// RFC 3161 timestamp authority URL; key-signed bundles get a timestamp only when this is given.
+    #[arg(long, value_name = "URL")]
+    pub tsa_url: Option<String>,
+
+    /// A Sigstore signing config (v0.2 JSON) naming the Fulcio, Rekor and TSA to use.
+    #[arg(long, value_name = "FILE")]
+    pub signing_config: Option<PathBuf>,
+
+    /// Sign with this private key (cosign-compatible encrypted key from `chainproof key generate`; password from CHAINPROOF_PASSWORD or COSIGN_PASSWORD) instead of keyless. The bundle gets a public-key hint.
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+
+    /// With --key: log the signature in Rekor (--rekor-url, the signing config's, or the public-good one), like cosign. `--tlog-upload=false` needs --tsa-url instead.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub tlog_upload: bool,
+}
+
+/// Never prints the identity token.
+impl std::fmt::Debug for SigstoreServiceArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigstoreServiceArgs")
+            .field(
+                "identity_token",
+                &self.identity_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("fulcio_url", &self.fulcio_url)
+            .field("rekor_url", &self.rekor_url)
+            .field("tsa_url", &self.tsa_url)
+            .field("signing_config", &self.signing_config)
+            .field("key", &self.key)
+            .field("tlog_upload", &self.tlog_upload)
+            .finish()
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    /// Files to sign, or container images by digest (IMAGE@sha256:...: the manifest digest is signed and the signature stored in the registry; a tag is refused).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Write the bundle here (only with one FILE). Default: FILE.sigstore.json next to each file.
+    #[arg(long, value_name = "OUT")]
+    pub bundle: Option<PathBuf>,
+
+    /// Where image signatures go: referrers (an OCI 1.1 referrer holding the bundle; the `sha256-<hex>` referrers tag where the registry lacks the API), cosign (cosign's `sha256-<hex>.sig` tag), or both.
+    #[arg(long, default_value = "referrers", value_parser = ["referrers", "cosign", "both"], value_name = "FORMAT")]
+    pub registry_format: String,
+
+    #[command(flatten)]
+    pub images: ImageArgs,
+
+    #[command(flatten)]
+    pub services: SigstoreServiceArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct AttestArgs {
+    /// The files the attestation is about (its subjects: name and SHA-256 digest).
+    #[arg(required = true, value_name = "SUBJECT")]
+    pub subjects: Vec<PathBuf>,
+
+    /// Predicate type: slsaprovenance1 (https://slsa.dev/provenance/v1), cyclonedx (https://cyclonedx.org/bom), vuln (https://cosign.sigstore.dev/attestation/vuln/v1; a `chainproof scan --format json` report is wrapped), sarif (https://chainproof.dev/attestation/sarif/v1), or a predicate type URI.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub predicate_type: String,
+
+    /// The predicate (JSON). Optional for slsaprovenance1: built from the GitHub Actions or GitLab CI environment.
+    #[arg(long, value_name = "FILE")]
+    pub predicate: Option<PathBuf>,
+
+    /// Write the bundle here. Default: FIRST_SUBJECT.TYPE.sigstore.json.
+    #[arg(long, value_name = "OUT")]
+    pub bundle: Option<PathBuf>,
+
+    /// Where an image's attestation goes (one SUBJECT, IMAGE@sha256:...): referrers (an OCI 1.1 referrer; the `sha256-<hex>` referrers tag where the registry lacks the API), cosign (cosign's `sha256-<hex>.att` tag), or both.
+    #[arg(long, default_value = "referrers", value_parser = ["referrers", "cosign", "both"], value_name = "FORMAT")]
+    pub registry_format: String,
+
+    #[command(flatten)]
+    pub images: ImageArgs,
+
+    #[command(flatten)]
+    pub services: SigstoreServiceArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// The file the bundles must cover, or a container image (IMAGE@sha256:...): its signatures and attestations are found in the registry (referrers, the referrers tag, cosign's .sig/.att tags) and every one must verify; none found fails.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Sigstore bundles to verify (repeat for several attestations of the same file; all must verify). Required for a file.
+    #[arg(long, value_name = "BUNDLE")]
+    pub bundle: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub images: ImageArgs,
+
+    /// Trusted root (Sigstore TrustedRoot JSON) of a private instance, or a current copy of the public-good one. Default: the public-good instance's root embedded in chainproof, which is updated only with chainproof releases (pass --trusted-root for current roots after a key rotation).
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+
+    /// The signer's certificate identity, exactly (e.g. https://github.com/OWNER/REPO/.github/workflows/release.yml@refs/heads/main).
+    #[arg(
+        long,
+        value_name = "ID",
+        conflicts_with = "certificate_identity_regexp"
+    )]
+    pub certificate_identity: Option<String>,
+
+    /// A regular expression the certificate identity must match. Unanchored, as in cosign: it matches anywhere in the identity, so `github.com/octo-org/.*` also accepts another owner's workflow run on a branch named `github.com/octo-org/x`. Anchor it (`^https://github\.com/octo-org/REPO/\.github/workflows/release\.yml@refs/.*$`); a warning is printed when it is not.
+    #[arg(long, value_name = "RE")]
+    pub certificate_identity_regexp: Option<String>,
+
+    /// The OIDC issuer in the certificate (https://token.actions.githubusercontent.com, https://gitlab.com, ...). Defaults to GitHub's with --owner/--repo/--signer-workflow.
+    #[arg(long, value_name = "ISSUER")]
+    pub certificate_oidc_issuer: Option<String>,
+
+    /// The source repository's owner: OWNER on github.com, or the owner's URL.
+    #[arg(long, value_name = "OWNER")]
+    pub owner: Option<String>,
+
+    /// The source repository: OWNER/REPO on github.com, or the repository's URL.
+    #[arg(long, value_name = "REPO")]
+    pub repo: Option<String>,
+
+    /// The workflow that signed: OWNER/REPO/.github/workflows/FILE.yml (github.com) or HOST/PATH; compared with the certificate identity without its @ref.
+    #[arg(long, value_name = "WORKFLOW")]
+    pub signer_workflow: Option<String>,
+
+    /// The git ref the artifact was built from (e.g. refs/heads/main, refs/tags/v1.2.3).
+    #[arg(long, value_name = "REF")]
+    pub source_ref: Option<String>,
+
+    /// The commit SHA the artifact was built from.
+    #[arg(long, value_name = "SHA")]
+    pub source_digest: Option<String>,
+
+    /// The runner environment the signer ran on (e.g. github-hosted).
+    #[arg(long, value_name = "ENV")]
+    pub runner_environment: Option<String>,
+
+    /// Verify key-signed bundles with this public key (PEM) instead of a certificate identity.
+    #[arg(long, value_name = "PUB")]
+    pub key: Option<PathBuf>,
+
+    /// With --key: accept key-signed bundles without a Rekor entry if an RFC 3161 timestamp is verified (bundles from `sign --key --tlog-upload=false`). Gives up the transparency log: nobody can audit publicly that the key made this signature, and a stolen key's signatures go unseen.
+    #[arg(long, requires = "key")]
+    pub insecure_ignore_tlog: bool,
+
+    /// A verification policy (YAML or JSON, schemas/verify-policy.json): identity constraints and attestations the file must carry.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct KeyArgs {
+    #[command(subcommand)]
+    pub command: KeyCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Generate an ECDSA P-256 key pair: PREFIX.key (cosign-compatible, encrypted with CHAINPROOF_PASSWORD or COSIGN_PASSWORD, an empty value meaning no password; mode 0600) and PREFIX.pub (PEM).
+    Generate(KeyGenerateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct KeyGenerateArgs {
+    /// Path prefix of the key files (writes PREFIX.key and PREFIX.pub; never overwrites).
+    #[arg(long, default_value = "chainproof", value_name = "PREFIX")]
+    pub output: PathBuf,
 }

@@ -34,6 +34,12 @@ fn main() -> ExitCode {
         cli::Command::Sbom(args) => commands::sbom::run(args),
         cli::Command::Scan(args) => commands::scan::run(args),
         cli::Command::Db(args) => commands::db::run(args),
+        cli::Command::Render(args) => commands::render::run(args),
+        cli::Command::Templates(args) => commands::templates::run(args),
+        cli::Command::Sign(args) => commands::sign::run(args),
+        cli::Command::Attest(args) => commands::attest::run(args),
+        cli::Command::Verify(args) => commands::verify::run(args),
+        cli::Command::Key(args) => commands::key::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -61,6 +61,17 @@ fn schemas_are_current() {
         &chainproof_core::output::json::schema(),
     );
     check("schemas/scan.json", &chainproof_vuln::report::json_schema());
+    check(
+        "schemas/verify-policy.json",
+        &chainproof_attest::Policy::json_schema(),
+    );
+    for t in chainproof_catalog::templates() {
+        let schema = chainproof_catalog::schema(t.name).expect("schema");
+        check(
+            &format!("schemas/templates/{}.json", t.name),
+            &(serde_json::to_string_pretty(&schema).expect("json") + "\n"),
+        );
+    }
     let config = schemars::schema_for!(chainproof_core::Config);
     check(
         "schemas/config.json",

@@ -18,23 +18,38 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
-use crate::support::root;
+use crate::support::{INSTALL_HINT, ci_vars, root, run_logged, stop, test_tool};
 
-const INSTALL_HINT: &str = "run scripts/install-test-tools.sh (scripts/test.sh runs it first)";
-const ISSUER: &str = "https://token.actions.githubusercontent.com";
+pub(crate) const ISSUER: &str = "https://token.actions.githubusercontent.com";
 /// The certificate identity Fulcio gives the test token: `https://github.com/` + `job_workflow_ref`.
-const IDENTITY: &str =
+pub(crate) const IDENTITY: &str =
     "https://github.com/octo-org/octo-repo/.github/workflows/release.yml@refs/heads/main";
-const WRONG_IDENTITY: &str =
+pub(crate) const WRONG_IDENTITY: &str =
     "https://github.com/octo-org/octo-repo/.github/workflows/other.yml@refs/heads/main";
-const WRONG_ISSUER: &str = "https://gitlab.com";
+pub(crate) const WRONG_ISSUER: &str = "https://gitlab.com";
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// GitHub Actions variables matching the test token's claims.
+pub(crate) const GITHUB_ENV: &[(&str, &str)] = &[
+    ("GITHUB_ACTIONS", "true"),
+    ("GITHUB_REPOSITORY", "octo-org/octo-repo"),
+    ("GITHUB_REF", "refs/heads/main"),
+    ("GITHUB_SHA", "a3f1c2d4e5b6978899aabbccddeeff0011223344"),
+    (
+        "GITHUB_WORKFLOW_REF",
+        "octo-org/octo-repo/.github/workflows/release.yml@refs/heads/main",
+    ),
+    ("GITHUB_RUN_ID", "4242424242"),
+    ("GITHUB_RUN_ATTEMPT", "1"),
+    ("GITHUB_EVENT_NAME", "push"),
+    ("RUNNER_ENVIRONMENT", "github-hosted"),
+];
 
 fn support_dir() -> PathBuf {
     root().join("tests/support/sigstore")
@@ -46,7 +61,7 @@ fn node_modules() -> PathBuf {
 
 /// `node` from PATH, with the test tools' npm tree as NODE_PATH (our scripts resolve their
 /// dependencies there: see tests/support/sigstore/lib.mjs) and nothing of the CI we run in.
-fn node(script: &str) -> Command {
+pub(crate) fn node(script: &str) -> Command {
     let modules = node_modules();
     for pkg in ["@sigstore/mock", "sigstore", "@sigstore/verify"] {
         assert!(
@@ -63,69 +78,37 @@ fn node(script: &str) -> Command {
 }
 
 /// sigstore-python's CLI from `.tools/bin`.
-fn sigstore_python() -> Command {
-    let path = root().join(".tools/bin/sigstore");
-    assert!(
-        path.exists(),
-        "sigstore-python is missing ({}): {INSTALL_HINT}",
-        path.display()
-    );
-    let mut cmd = Command::new(path);
+pub(crate) fn sigstore_python() -> Command {
+    let mut cmd = Command::new(test_tool("bin/sigstore"));
     hermetic(&mut cmd);
     cmd
 }
 
 /// No ambient CI identity (GitHub's ID-token request variables, ...) reaches the clients.
-fn hermetic(cmd: &mut Command) {
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy().into_owned();
-        let leaks = [
-            "GITHUB_",
-            "GITLAB_",
-            "CI_",
-            "ACTIONS_",
-            "RUNNER_",
-            "SIGSTORE_",
-            "CHAINPROOF_",
-        ];
-        if k == "CI" || leaks.iter().any(|p| k.starts_with(p)) {
-            cmd.env_remove(&k);
-        }
+pub(crate) fn hermetic(cmd: &mut Command) {
+    let leaks = [
+        "GITHUB_",
+        "GITLAB_",
+        "CI_",
+        "ACTIONS_",
+        "RUNNER_",
+        "SIGSTORE_",
+        "CHAINPROOF_",
+    ];
+    for k in ci_vars(&["CI"], &leaks) {
+        cmd.env_remove(&k);
     }
     cmd.stdin(Stdio::null());
 }
 
-struct Run {
-    ok: bool,
-    output: String,
+pub(crate) struct Run {
+    pub(crate) ok: bool,
+    pub(crate) output: String,
 }
 
 /// Runs `cmd` to completion (at most CLIENT_TIMEOUT), its output captured in files under `dir`.
-fn run(cmd: &mut Command, dir: &Path, label: &str) -> Run {
-    let out_path = dir.join(format!("{label}.out"));
-    let err_path = dir.join(format!("{label}.err"));
-    cmd.stdout(fs::File::create(&out_path).expect("stdout file"))
-        .stderr(fs::File::create(&err_path).expect("stderr file"));
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("{label}: cannot start {cmd:?}: {e}"));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if start.elapsed() > CLIENT_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{label}: {cmd:?} did not finish in {CLIENT_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let output = format!(
-        "{}{}",
-        fs::read_to_string(&out_path).unwrap_or_default(),
-        fs::read_to_string(&err_path).unwrap_or_default()
-    );
+pub(crate) fn run(cmd: &mut Command, dir: &Path, label: &str) -> Run {
+    let (status, output) = run_logged(cmd, dir, label, CLIENT_TIMEOUT);
     Run {
         ok: status.success(),
         output,
@@ -133,27 +116,40 @@ fn run(cmd: &mut Command, dir: &Path, label: &str) -> Run {
 }
 
 /// Runs a step that must succeed (signing, the token): a failure fails the test with its output.
-fn must(cmd: &mut Command, dir: &Path, label: &str) -> String {
+pub(crate) fn must(cmd: &mut Command, dir: &Path, label: &str) -> String {
     let r = run(cmd, dir, label);
     assert!(r.ok, "{label} failed:\n{}", r.output);
     r.output
 }
 
+/// A forged test token from `token.mjs` (its claims changed by `args`), never a real one.
+pub(crate) fn token(work: &Path, args: &[&str], label: &str) -> String {
+    must(node("token.mjs").args(args).current_dir(work), work, label)
+        .trim()
+        .to_owned()
+}
+
 // --- the stand-in -------------------------------------------------------------------------------------
 
 /// The running stand-in; dropping it stops the process by PID (SIGTERM, then SIGKILL).
-struct StandIn {
+pub(crate) struct StandIn {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     dir: PathBuf,
-    stderr: PathBuf,
+    pub(crate) stderr: PathBuf,
 }
 
 impl StandIn {
-    fn start(work: &Path) -> StandIn {
-        let dir = work.join("trust");
-        let stderr = work.join("standin.err");
+    pub(crate) fn start(work: &Path) -> StandIn {
+        Self::start_with(work, "trust", &[])
+    }
+
+    /// Starts a stand-in writing its trust files to `work/<name>`, with extra server.mjs arguments.
+    pub(crate) fn start_with(work: &Path, name: &str, extra: &[&str]) -> StandIn {
+        let dir = work.join(name);
+        let stderr = work.join(format!("standin-{name}.err"));
         let mut cmd = node("server.mjs");
+        cmd.args(extra);
         cmd.args(["--port", "0", "--out"])
             .arg(&dir)
             // Stops by itself if this test process dies without running Drop.
@@ -192,14 +188,14 @@ impl StandIn {
         standin
     }
 
-    fn file(&self, name: &str) -> PathBuf {
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
         let path = self.dir.join(name);
         assert!(path.exists(), "the stand-in did not write {name}");
         path
     }
 
     /// A GET on the stand-in, with a plain HTTP/1.0 request (no client library needed).
-    fn get_json(&self, path: &str) -> Value {
+    pub(crate) fn get_json(&self, path: &str) -> Value {
         let addr = self.url.trim_start_matches("http://");
         let mut stream = TcpStream::connect(addr).expect("connect to the stand-in");
         stream
@@ -220,17 +216,7 @@ impl StandIn {
 
 impl Drop for StandIn {
     fn drop(&mut self) {
-        let pid = self.child.id().to_string();
-        let _ = Command::new("kill").args(["-TERM", &pid]).status();
-        let start = Instant::now();
-        while start.elapsed() < Duration::from_secs(5) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop(&mut self.child);
     }
 }
 
@@ -241,24 +227,66 @@ struct Bundle {
     path: PathBuf,
 }
 
-fn sign_js(s: &StandIn, work: &Path, token: &str, args: &[&str], out: &Path, label: &str) {
-    let mut cmd = node("client.mjs");
-    cmd.args(args)
-        .arg("--signing-config")
-        .arg(s.file("signing_config.json"))
-        .args(["--identity-token", token, "--bundle"])
-        .arg(out);
-    must(&mut cmd, work, label);
-}
-
-fn sign_python(s: &StandIn, work: &Path, token: &str, args: &[&str], out: &Path, label: &str) {
-    let mut cmd = sigstore_python();
-    cmd.arg("--trust-config")
-        .arg(s.file("trust_config.json"))
-        .args(args)
-        .args(["--identity-token", token, "--bundle"])
-        .arg(out);
-    must(&mut cmd, work, label);
+/// With each client, as `token`: signs `artifact` (bundles `out[0]` js, `out[1]` python) and
+/// attests it with the SLSA provenance `predicate` (`out[2]` js, from the in-toto statement written
+/// to `work/statement.json`; `out[3]` python, from `work/predicate.json`).
+pub(crate) fn sign_with_clients(
+    s: &StandIn,
+    work: &Path,
+    token: &str,
+    artifact: &Path,
+    predicate: &Value,
+    out: [&Path; 4],
+) {
+    let statement_path = work.join("statement.json");
+    fs::write(&statement_path, statement(artifact, predicate).to_string()).expect("statement");
+    let predicate_path = work.join("predicate.json");
+    fs::write(&predicate_path, predicate.to_string()).expect("predicate");
+    let js = |args: &[&str]| {
+        let mut cmd = node("client.mjs");
+        cmd.args(args)
+            .arg("--signing-config")
+            .arg(s.file("signing_config.json"));
+        cmd
+    };
+    let python = |args: &[&str]| {
+        let mut cmd = sigstore_python();
+        cmd.arg("--trust-config")
+            .arg(s.file("trust_config.json"))
+            .args(args);
+        cmd
+    };
+    let path = |p: &Path| p.to_str().expect("utf-8 path").to_owned();
+    let (artifact, statement_path, predicate_path) =
+        (path(artifact), path(&statement_path), path(&predicate_path));
+    let runs = [
+        (js(&["sign", &artifact]), "sign-js"),
+        (python(&["sign", &artifact]), "sign-py"),
+        (
+            js(&[
+                "attest",
+                "--payload-type",
+                "application/vnd.in-toto+json",
+                &statement_path,
+            ]),
+            "attest-js",
+        ),
+        (
+            python(&[
+                "attest",
+                "--predicate-type",
+                "https://slsa.dev/provenance/v1",
+                "--predicate",
+                &predicate_path,
+                &artifact,
+            ]),
+            "attest-py",
+        ),
+    ];
+    for ((mut cmd, label), out) in runs.into_iter().zip(out) {
+        cmd.args(["--identity-token", token, "--bundle"]).arg(out);
+        must(&mut cmd, work, label);
+    }
 }
 
 fn statement(artifact: &Path, predicate: &Value) -> Value {
@@ -271,14 +299,15 @@ fn statement(artifact: &Path, predicate: &Value) -> Value {
     })
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 // --- verification -------------------------------------------------------------------------------------
 
-#[derive(Clone, Copy, PartialEq)]
-enum Case {
+/// The cases of a verification matrix.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub(crate) enum Case {
     Valid,
     TamperedArtifact,
     WrongIdentity,
@@ -286,7 +315,7 @@ enum Case {
     ForgedProof,
 }
 
-const CASES: [(Case, &str); 5] = [
+pub(crate) const CASES: [(Case, &str); 5] = [
     (Case::Valid, "valid"),
     (Case::TamperedArtifact, "tampered"),
     (Case::WrongIdentity, "wrong-id"),
@@ -297,7 +326,7 @@ const CASES: [(Case, &str); 5] = [
 const VERIFIERS: [&str; 2] = ["sigstore-js", "sigstore-python"];
 
 /// A copy of the bundle whose Rekor inclusion proof has a random audit-path hash.
-fn forge_proof(bundle: &Path, out: &Path) {
+pub(crate) fn forge_proof(bundle: &Path, out: &Path) {
     let mut b: Value =
         serde_json::from_str(&fs::read_to_string(bundle).expect("bundle")).expect("bundle JSON");
     let hashes = b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["hashes"]
@@ -310,16 +339,16 @@ fn forge_proof(bundle: &Path, out: &Path) {
 }
 
 /// What one verification checks: a bundle, the file it should cover and the identity policy.
-struct Check<'a> {
-    bundle: &'a Path,
-    file: &'a Path,
-    identity: &'a str,
-    issuer: &'a str,
+pub(crate) struct Check<'a> {
+    pub(crate) bundle: &'a Path,
+    pub(crate) file: &'a Path,
+    pub(crate) identity: &'a str,
+    pub(crate) issuer: &'a str,
 }
 
 /// Words that the clients' rejection messages contain, per case (so a client that fails for an
 /// unrelated reason, e.g. a crash, does not count as a rejection).
-fn reason_words(case: Case) -> &'static [&'static str] {
+pub(crate) fn reason_words(case: Case) -> &'static [&'static str] {
     match case {
         Case::Valid => &[],
         Case::TamperedArtifact => &[
@@ -333,7 +362,26 @@ fn reason_words(case: Case) -> &'static [&'static str] {
     }
 }
 
-fn verify(s: &StandIn, work: &Path, verifier: &str, check: &Check, label: &str) -> Run {
+/// Whether `output` mentions one of `words`, ignoring case.
+pub(crate) fn mentions(output: &str, words: &[&str]) -> bool {
+    let output = output.to_lowercase();
+    words.iter().any(|w| output.contains(&w.to_lowercase()))
+}
+
+/// A cell of the matrix and whether it is right: a valid case must pass, the others must be
+/// rejected `for_reason` (with the words of the failed check).
+pub(crate) fn grade(case: Case, ok: bool, for_reason: bool) -> (&'static str, bool) {
+    match (case == Case::Valid, ok) {
+        (true, true) => ("ok", true),
+        (true, false) => ("FAILED!", false),
+        (false, true) => ("ACCEPTED!", false),
+        (false, false) if for_reason => ("rejected", true),
+        (false, false) => ("REJECTED?", false),
+    }
+}
+
+/// `check` with sigstore-js (`verifier` "sigstore-js") or sigstore-python (any other).
+pub(crate) fn verify(s: &StandIn, work: &Path, verifier: &str, check: &Check, label: &str) -> Run {
     let Check {
         bundle,
         file: artifact,
@@ -364,6 +412,64 @@ fn verify(s: &StandIn, work: &Path, verifier: &str, check: &Check, label: &str) 
     run(&mut cmd, work, label)
 }
 
+/// Every bundle with each of its verifiers, in every case, 4 at a time: `tampered` stands for the
+/// artifact in the tampered case, a copy of the bundle with a forged inclusion proof
+/// (`work/forged-<index>.sigstore.json`) for the bundle in the forged one. `verify(check, verifier,
+/// label)` runs one cell; returns (bundle index, verifier, case, what `verify` returned).
+pub(crate) fn verify_matrix<R: Send>(
+    work: &Path,
+    bundles: &[(&Path, &[&'static str])],
+    artifact: &Path,
+    tampered: &Path,
+    verify: impl Fn(&Check, &'static str, &str) -> R + Sync,
+) -> Vec<(usize, &'static str, Case, R)> {
+    let mut jobs = Vec::new();
+    for (bi, (bundle, verifiers)) in bundles.iter().enumerate() {
+        let forged = work.join(format!("forged-{bi}.sigstore.json"));
+        forge_proof(bundle, &forged);
+        for verifier in *verifiers {
+            for (case, case_name) in CASES {
+                jobs.push((bi, *verifier, case, case_name, forged.clone()));
+            }
+        }
+    }
+    let queue = Mutex::new(jobs.into_iter());
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                loop {
+                    let job = queue.lock().expect("job queue").next();
+                    let Some((bi, verifier, case, case_name, forged)) = job else {
+                        break;
+                    };
+                    let bundle = bundles[bi].0;
+                    let (bundle, file, identity, issuer) = match case {
+                        Case::Valid => (bundle, artifact, IDENTITY, ISSUER),
+                        Case::TamperedArtifact => (bundle, tampered, IDENTITY, ISSUER),
+                        Case::WrongIdentity => (bundle, artifact, WRONG_IDENTITY, ISSUER),
+                        Case::WrongIssuer => (bundle, artifact, IDENTITY, WRONG_ISSUER),
+                        Case::ForgedProof => (forged.as_path(), artifact, IDENTITY, ISSUER),
+                    };
+                    let check = Check {
+                        bundle,
+                        file,
+                        identity,
+                        issuer,
+                    };
+                    let label = format!("verify-{bi}-{verifier}-{case_name}");
+                    let r = verify(&check, verifier, &label);
+                    results
+                        .lock()
+                        .expect("results")
+                        .push((bi, verifier, case, r));
+                }
+            });
+        }
+    });
+    results.into_inner().expect("results")
+}
+
 #[test]
 fn sigstore_standin_interop_matrix() {
     let tmp = TempDir::new().expect("tempdir");
@@ -384,9 +490,7 @@ fn sigstore_standin_interop_matrix() {
         "application/vnd.dev.sigstore.signingconfig.v0.2+json"
     );
 
-    let token = must(node("token.mjs").current_dir(work), work, "token")
-        .trim()
-        .to_owned();
+    let token = token(work, &[], "token");
     assert_eq!(token.split('.').count(), 3, "token.mjs printed {token:?}");
 
     let artifact = work.join("artifact.txt");
@@ -402,15 +506,6 @@ fn sigstore_standin_interop_matrix() {
         },
         "runDetails": {"builder": {"id": "https://github.com/actions/runner/github-hosted"}, "metadata": {}},
     });
-    let statement_path = work.join("statement.json");
-    fs::write(
-        &statement_path,
-        statement(&artifact, &predicate).to_string(),
-    )
-    .unwrap();
-    let predicate_path = work.join("predicate.json");
-    fs::write(&predicate_path, predicate.to_string()).unwrap();
-
     // Sign: a blob and an in-toto attestation with each client.
     let bundle = |name| work.join(format!("{name}.sigstore.json"));
     let bundles = [
@@ -431,50 +526,13 @@ fn sigstore_standin_interop_matrix() {
             path: bundle("py-attest"),
         },
     ];
-    let artifact_arg = artifact.to_str().unwrap();
-    sign_js(
+    sign_with_clients(
         &standin,
         work,
         &token,
-        &["sign", artifact_arg],
-        &bundles[0].path,
-        "sign-js",
-    );
-    sign_python(
-        &standin,
-        work,
-        &token,
-        &["sign", artifact_arg],
-        &bundles[1].path,
-        "sign-py",
-    );
-    sign_js(
-        &standin,
-        work,
-        &token,
-        &[
-            "attest",
-            "--payload-type",
-            "application/vnd.in-toto+json",
-            statement_path.to_str().unwrap(),
-        ],
-        &bundles[2].path,
-        "attest-js",
-    );
-    sign_python(
-        &standin,
-        work,
-        &token,
-        &[
-            "attest",
-            "--predicate-type",
-            "https://slsa.dev/provenance/v1",
-            "--predicate",
-            predicate_path.to_str().unwrap(),
-            artifact_arg,
-        ],
-        &bundles[3].path,
-        "attest-py",
+        &artifact,
+        &predicate,
+        [0, 1, 2, 3].map(|i| bundles[i].path.as_path()),
     );
 
     // The log: sequential indexes after the stand-in's placeholder at 0, one tree, entries retrievable.
@@ -516,51 +574,17 @@ fn sigstore_standin_interop_matrix() {
     assert_eq!(info["treeSize"], 5, "{info}");
 
     // Verify: every bundle with every client, in every case (4 at a time).
-    let mut jobs = Vec::new();
-    for (bi, b) in bundles.iter().enumerate() {
-        let forged = work.join(format!("forged-{bi}.sigstore.json"));
-        forge_proof(&b.path, &forged);
-        for verifier in VERIFIERS {
-            for (case, case_name) in CASES {
-                jobs.push((bi, verifier, case, case_name, forged.clone()));
-            }
-        }
-    }
-    let queue = Mutex::new(jobs.into_iter());
-    let results = Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..4 {
-            scope.spawn(|| {
-                loop {
-                    let job = queue.lock().unwrap().next();
-                    let Some((bi, verifier, case, case_name, forged)) = job else {
-                        break;
-                    };
-                    let b = &bundles[bi];
-                    let (bundle, file, identity, issuer) = match case {
-                        Case::Valid => (&b.path, &artifact, IDENTITY, ISSUER),
-                        Case::TamperedArtifact => (&b.path, &tampered, IDENTITY, ISSUER),
-                        Case::WrongIdentity => (&b.path, &artifact, WRONG_IDENTITY, ISSUER),
-                        Case::WrongIssuer => (&b.path, &artifact, IDENTITY, WRONG_ISSUER),
-                        Case::ForgedProof => (&forged, &artifact, IDENTITY, ISSUER),
-                    };
-                    let check = Check {
-                        bundle,
-                        file,
-                        identity,
-                        issuer,
-                    };
-                    let label = format!("verify-{bi}-{verifier}-{case_name}");
-                    let r = verify(&standin, work, verifier, &check, &label);
-                    results
-                        .lock()
-                        .unwrap()
-                        .push((bi, verifier, case, case_name, r));
-                }
-            });
-        }
-    });
-    let results = results.into_inner().unwrap();
+    let matrix: Vec<(&Path, &[&str])> = bundles
+        .iter()
+        .map(|b| (b.path.as_path(), &VERIFIERS[..]))
+        .collect();
+    let results = verify_matrix(
+        work,
+        &matrix,
+        &artifact,
+        &tampered,
+        |check, verifier, label| verify(&standin, work, verifier, check, label),
+    );
 
     // The matrix.
     let mut table = format!(
@@ -588,17 +612,7 @@ fn sigstore_standin_interop_matrix() {
                     .find(|(i, v, c, ..)| *i == bi && *v == verifier && *c == case)
                     .expect("result");
                 let expected = case == Case::Valid;
-                let output = r.output.to_lowercase();
-                let for_reason = reason_words(case)
-                    .iter()
-                    .any(|w| output.contains(&w.to_lowercase()));
-                let (cell, right) = match (expected, r.ok) {
-                    (true, true) => ("ok", true),
-                    (true, false) => ("FAILED!", false),
-                    (false, true) => ("ACCEPTED!", false),
-                    (false, false) if for_reason => ("rejected", true),
-                    (false, false) => ("REJECTED?", false),
-                };
+                let (cell, right) = grade(case, r.ok, mentions(&r.output, reason_words(case)));
                 table.push_str(&format!(" {cell:<13}"));
                 if !right {
                     failures.push(format!(

@@ -1,8 +1,15 @@
+pub mod attest;
 pub mod check;
 pub mod db;
 pub mod explain;
+mod image;
+pub mod key;
 pub mod lint;
+pub mod render;
 mod report;
 pub mod sbom;
 pub mod sbom_diff;
 pub mod scan;
+pub mod sign;
+pub mod templates;
+pub mod verify;
