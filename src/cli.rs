@@ -296,7 +296,7 @@ pub struct TemplatesListArgs {
 /// Container images in a registry. A positional argument is an image when no file of that name exists and it holds `@sha256:` or starts with a registry host (`HOST.DOMAIN/`, `HOST:PORT/`, `localhost/`); `--image` makes every one an image.
 #[derive(Args, Debug, Clone)]
 pub struct ImageArgs {
-    /// Treat the positional arguments as image references (REGISTRY/REPOSITORY@sha256:DIGEST), even where a file of that name exists. Credentials: CHAINPROOF_REGISTRY_USERNAME/CHAINPROOF_REGISTRY_PASSWORD, else the docker config ($DOCKER_CONFIG/config.json or ~/.docker/config.json `auths`; credential helpers are not run).
+    /// Treat the positional arguments as image references (REGISTRY/REPOSITORY@sha256:DIGEST), even where a file of that name exists. Credentials: CHAINPROOF_REGISTRY_USERNAME/CHAINPROOF_REGISTRY_PASSWORD, used only for the registry named by CHAINPROOF_REGISTRY (HOST[:PORT]; required with them), else the docker config ($DOCKER_CONFIG/config.json or ~/.docker/config.json `auths`; credential helpers are not run).
     #[arg(long)]
     pub image: bool,
 
@@ -407,7 +407,7 @@ pub struct AttestArgs {
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
-    /// The file the bundles must cover, or a container image (IMAGE@sha256:...): its signatures and attestations are found in the registry (referrers, the referrers tag, cosign's .sig/.att tags) and every one must verify; none found fails.
+    /// The file the bundles must cover, or a container image (IMAGE@sha256:...): its signatures and attestations are found in the registry (referrers, the referrers tag, cosign's .sig/.att tags). As with cosign, the image verifies when at least one of them verifies under the identity policy (and, with --policy, the verified ones meet the required set); those that do not verify are listed with the reason but do not fail the run; none found or none verifying fails (exit 1).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 

@@ -427,9 +427,26 @@ fn attest_oci_registry() {
     expect(
         cp(&args(&v), &[], work, "verify-moved"),
         1,
-        &["FAILED", &a],
+        &["FAILED", "NOT VERIFIED", &a],
         "verify image b with image a's signature",
     );
+    // cosign's rule for images: once b has a valid signature of its own, a's copied entries are
+    // listed as not verifying but do not fail the run.
+    let v = with(&["sign", &ib], &keyless);
+    expect(
+        cp(&args(&v), &[], work, "sign-b"),
+        0,
+        &["fallback tag"],
+        "sign image b",
+    );
+    let v = with(&["verify", &ib], &policy);
+    let out = expect(
+        cp(&args(&v), &[], work, "verify-b-mixed"),
+        0,
+        &["NOT VERIFIED", "OK referrer", "did not verify"],
+        "verify image b: one valid signature and copied ones",
+    );
+    assert_eq!(out.matches("OK referrer").count(), 1, "{out}");
 
     // Attestations (SBOM, then provenance: two runs) join the signature in the fallback index.
     let sbom = work.join("sbom.cdx.json");
@@ -620,6 +637,29 @@ fn attest_oci_registry() {
     );
     assert_eq!(out.matches("OK ").count(), 3, "{out}");
 
+    // Image c's cosign .sig manifest copied under another image's .sig tag: its payload names c.
+    let f = push_image(work, &reg, "x:v6", "image f\n", None);
+    let sig_c = format!("/v2/x/manifests/sha256-{hex_c}.sig");
+    let sig_f = format!("/v2/x/manifests/{}.sig", f.replace(':', "-"));
+    let accept = [("Accept", "application/vnd.oci.image.manifest.v1+json")];
+    let (status, _, sig_manifest) = http(&reg.addr, "GET", &sig_c, &accept, &[]).unwrap();
+    assert_eq!(status, 200, "GET {sig_c}");
+    let ct = [("Content-Type", "application/vnd.oci.image.manifest.v1+json")];
+    let (status, _, body) = http(&reg.addr, "PUT", &sig_f, &ct, &sig_manifest).unwrap();
+    assert_eq!(
+        status,
+        201,
+        "PUT {sig_f}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    let v = with(&["verify", &image(&f)], &policy);
+    expect(
+        cp(&args(&v), &[], work, "verify-copied-sig"),
+        1,
+        &["NOT VERIFIED", "names the image", &c, "FAILED"],
+        "verify image f with image c's .sig layer",
+    );
+
     // With a key (image b: its moved index is replaced by a fresh one... b keeps the bad entries, so
     // use a new image).
     let d = push_image(work, &reg, "keyed:v1", "image d\n", None);
@@ -724,6 +764,7 @@ fn attest_oci_registry() {
             &[
                 ("CHAINPROOF_REGISTRY_USERNAME", "alice"),
                 ("CHAINPROOF_REGISTRY_PASSWORD", "s3cret"),
+                ("CHAINPROOF_REGISTRY", areg.addr.as_str()),
             ],
             work,
             "verify-auth-env",
@@ -738,6 +779,7 @@ fn attest_oci_registry() {
             &[
                 ("CHAINPROOF_REGISTRY_USERNAME", "alice"),
                 ("CHAINPROOF_REGISTRY_PASSWORD", "wrong-password"),
+                ("CHAINPROOF_REGISTRY", areg.addr.as_str()),
             ],
             work,
             "verify-auth-wrong",
@@ -750,6 +792,38 @@ fn attest_oci_registry() {
         "verify with a wrong password",
     );
     assert!(!out.contains("wrong-password"), "{out}");
+    // Environment credentials are for CHAINPROOF_REGISTRY only: another host's are not sent here.
+    let out = expect(
+        cp(
+            &args(&v),
+            &[
+                ("CHAINPROOF_REGISTRY_USERNAME", "alice"),
+                ("CHAINPROOF_REGISTRY_PASSWORD", "s3cret"),
+                ("CHAINPROOF_REGISTRY", "registry.other.example:5000"),
+            ],
+            work,
+            "verify-auth-env-other-host",
+        ),
+        2,
+        &["authentication failed", "no credentials found"],
+        "verify with credentials meant for another registry",
+    );
+    assert!(!out.contains("s3cret"), "{out}");
+    // Without CHAINPROOF_REGISTRY the variables are refused, naming it.
+    expect(
+        cp(
+            &args(&v),
+            &[
+                ("CHAINPROOF_REGISTRY_USERNAME", "alice"),
+                ("CHAINPROOF_REGISTRY_PASSWORD", "s3cret"),
+            ],
+            work,
+            "verify-auth-env-no-registry",
+        ),
+        2,
+        &["CHAINPROOF_REGISTRY "],
+        "verify with credentials but no CHAINPROOF_REGISTRY",
+    );
     // A credential helper is named, not run.
     let helper_config = work.join("helper-config");
     fs::create_dir_all(&helper_config).unwrap();

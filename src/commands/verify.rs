@@ -1,5 +1,9 @@
 //! `chainproof verify FILE --bundle B...`: every bundle must verify for FILE under the identity
 //! policy (flags and `--policy` together); the policy's required attestations must be among them.
+//! `chainproof verify IMAGE@DIGEST`, cosign's rule: the image verifies when at least one bundle
+//! attached to it in the registry verifies (and, with `--policy`, the verified ones meet the
+//! required set); attached bundles that do not verify are listed with the reason and do not fail the
+//! run; none verifying fails it. Bundles named with `--bundle` must each verify, image or file.
 //! Exit codes: 0 verified, 1 a check failed (the message names it), 2 unusable input.
 
 use anyhow::{Context, Result};
@@ -8,6 +12,19 @@ use chainproof_attest::{Policy, TrustedRoot, VerifyError, VerifyRequest, keys, v
 
 use crate::Outcome;
 use crate::cli::VerifyArgs;
+
+/// One bundle to verify.
+struct Item {
+    /// The file, or where in the registry it was found.
+    what: String,
+    json: String,
+    /// The digest it must cover.
+    digest: [u8; 32],
+    /// Why it cannot be used at all.
+    problem: Option<String>,
+    /// Found attached to an image in the registry (cosign's rule), not named with --bundle.
+    attached: bool,
+}
 
 pub fn run(args: VerifyArgs) -> Result<Outcome> {
     let flags = IdentityPolicy {
@@ -55,18 +72,25 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
         eprintln!("warning: {w}");
     }
     let root = TrustedRoot::choose(args.trusted_root.as_deref())?;
-    // (what, bundle JSON, the digest it must cover, why it cannot be used): --bundle files, and for
-    // an image the bundles its registry holds.
-    let mut items: Vec<(String, String, [u8; 32], Option<String>)> = Vec::new();
+    // --bundle files, and for an image the bundles its registry holds.
+    let mut items: Vec<Item> = Vec::new();
+    let mut image_name = None;
     let digest = if super::image::is_image(&args.file, &args.images) {
         let t = super::image::open(&args.file, &args.images, false)?;
         let digest = chainproof_attest::oci::digest_bytes(&t.subject.digest)
             .with_context(|| format!("unsupported digest {}", t.subject.digest))?;
         eprintln!("verifying {} ({})", t.image, t.subject.media_type);
+        image_name = Some(t.image.to_string());
         for f in t.registry.find(&t.image, &t.subject.digest)? {
             match f.skipped {
                 Some(why) => eprintln!("SKIPPED {}: {why}", f.origin),
-                None => items.push((f.origin, f.bundle_json, f.artifact, f.problem)),
+                None => items.push(Item {
+                    what: f.origin,
+                    json: f.bundle_json,
+                    digest: f.artifact,
+                    problem: f.problem,
+                    attached: true,
+                }),
             }
         }
         if items.is_empty() && args.bundle.is_empty() {
@@ -92,15 +116,35 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     for b in &args.bundle {
         let text =
             std::fs::read_to_string(b).with_context(|| format!("reading {}", b.display()))?;
-        items.push((b.display().to_string(), text, digest, None));
+        items.push(Item {
+            what: b.display().to_string(),
+            json: text,
+            digest,
+            problem: None,
+            attached: false,
+        });
     }
 
     let mut verified = Vec::new();
     let mut failed = false;
-    for (b, text, digest, problem) in &items {
+    // Attached bundles that did not verify: listed, and fatal only when none verifies.
+    let mut not_verified = 0usize;
+    for Item {
+        what: b,
+        json: text,
+        digest,
+        problem,
+        attached,
+    } in &items
+    {
         if let Some(problem) = problem {
-            eprintln!("FAILED {b}: {problem}");
-            failed = true;
+            if *attached {
+                eprintln!("NOT VERIFIED {b}: {problem}");
+                not_verified += 1;
+            } else {
+                eprintln!("FAILED {b}: {problem}");
+                failed = true;
+            }
             continue;
         }
         match verify::verify_bundle(&root, digest, text, &request) {
@@ -124,24 +168,49 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
                 );
                 verified.push(v);
             }
+            Err(VerifyError::Input(msg)) if *attached => {
+                eprintln!("NOT VERIFIED {b}: {msg}");
+                not_verified += 1;
+            }
             Err(VerifyError::Input(msg)) => {
                 eprintln!("error: {}: {msg}", b);
                 return Ok(Outcome::InputError);
             }
             Err(e) => {
-                eprintln!("FAILED {}: {e}", b);
+                if *attached {
+                    eprintln!("NOT VERIFIED {b}: {e}");
+                    not_verified += 1;
+                } else {
+                    eprintln!("FAILED {}: {e}", b);
+                    failed = true;
+                }
                 if args.trusted_root.is_none() && args.key.is_none() {
                     eprintln!(
                         "  (checked against the public-good Sigstore trusted root; pass --trusted-root \
                          FILE for a private instance)"
                     );
                 }
-                failed = true;
             }
         }
     }
     if failed {
         return Ok(Outcome::Findings);
+    }
+    if let Some(image) = &image_name {
+        if verified.is_empty() {
+            eprintln!(
+                "FAILED {image}: none of the {} bundle(s) attached verifies",
+                items.len()
+            );
+            return Ok(Outcome::Findings);
+        }
+        if not_verified > 0 {
+            eprintln!(
+                "note: {not_verified} attached bundle(s) did not verify (listed above); {image} \
+                 verifies because {} did",
+                verified.len()
+            );
+        }
     }
     if let Some(p) = &policy {
         if let Err(e) = verify::check_requirements(p, &verified) {

@@ -28,12 +28,20 @@
 //!   `127.0.0.1`, `[::1]`), tried when https fails, or for any registry with
 //!   [`RegistryOptions::allow_insecure`] (`--allow-insecure-registry`).
 //! - Credentials, first found wins: `CHAINPROOF_REGISTRY_USERNAME` + `CHAINPROOF_REGISTRY_PASSWORD`
-//!   (for every registry the command talks to); then the docker config file
+//!   for the one registry named by `CHAINPROOF_REGISTRY` (`host[:port]`; the username set without it
+//!   is an error naming the variable); then the docker config file
 //!   (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`): `auths.<registry>.auth`
 //!   (base64 `user:password`), `username`/`password`, or `identitytoken` (exchanged at the token
 //!   endpoint, `grant_type=refresh_token`). **Credential helpers (`credsStore`, `credHelpers`) are not
 //!   run**: when one is configured for the registry and it asks for credentials, the error says so
 //!   and names the environment variables to use instead. Credentials never appear in errors.
+//! - Credentials (and tokens) go only to the registry's own scheme, host and port, and to the token
+//!   realm its challenge names; an upload `Location` elsewhere is refused, redirects never go from
+//!   https to plain http, and a 401 from any other origin is not answered.
+//! - Reading ([`Registry::find`]) is bounded: every digest from the registry must be
+//!   `sha256:` + 64 lowercase hex, one bundle (manifest or blob) at most [`BUNDLE_LIMIT`] bytes
+//!   (checked against the descriptor's `size` before fetching and the body after), and at most
+//!   [`FIND_BUDGET`] bytes for one `find`.
 //!
 //! # Where bundles go
 //!
@@ -87,7 +95,10 @@ const REKOR_BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
 const TIMESTAMP_ANNOTATION: &str = "dev.sigstore.cosign/rfc3161timestamp";
 const EMPTY_JSON: &[u8] = b"{}";
 const MANIFEST_LIMIT: usize = 4 << 20;
-const BLOB_LIMIT: usize = 64 << 20;
+/// The largest manifest or bundle blob [`Registry::find`] fetches.
+pub const BUNDLE_LIMIT: usize = 4 << 20;
+/// The most bytes one [`Registry::find`] fetches in all.
+pub const FIND_BUDGET: usize = 64 << 20;
 const ACCEPT_MANIFESTS: &str = "application/vnd.oci.image.manifest.v1+json, \
     application/vnd.oci.image.index.v1+json, \
     application/vnd.docker.distribution.manifest.v2+json, \
@@ -295,6 +306,13 @@ fn host_of(registry: &str) -> &str {
     registry.split(':').next().unwrap_or(registry)
 }
 
+/// Same scheme, host and port (the port a scheme implies counts).
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
 fn is_loopback(registry: &str) -> bool {
     matches!(host_of(registry), "localhost" | "127.0.0.1" | "::1")
 }
@@ -310,10 +328,10 @@ fn sha256_digest(bytes: &[u8]) -> String {
 
 /// The 32 bytes of a `sha256:<hex>` digest.
 pub fn digest_bytes(digest: &str) -> Option<[u8; 32]> {
-    let hex = digest.strip_prefix("sha256:")?;
-    if hex.len() != 64 {
+    if !is_sha256_digest(digest) {
         return None;
     }
+    let hex = digest.strip_prefix("sha256:")?;
     let mut out = [0u8; 32];
     for (i, o) in out.iter_mut().enumerate() {
         *o = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
@@ -442,11 +460,25 @@ fn lookup_credentials(
                     .into(),
             });
         };
-        return Ok(Credentials {
-            credential: Some(Credential::Basic { username, password }),
-            source: "CHAINPROOF_REGISTRY_USERNAME/PASSWORD".into(),
-            helper: None,
-        });
+        let Some(for_registry) = env("CHAINPROOF_REGISTRY").filter(|r| !r.trim().is_empty()) else {
+            return Err(OciError::Auth {
+                registry: registry.to_owned(),
+                reason: "CHAINPROOF_REGISTRY_USERNAME is set without CHAINPROOF_REGISTRY (the \
+                         host[:port] those credentials are for)"
+                    .into(),
+            });
+        };
+        let wanted = normalise_key(for_registry.trim());
+        if config_keys(registry)
+            .iter()
+            .any(|k| normalise_key(k).eq_ignore_ascii_case(wanted))
+        {
+            return Ok(Credentials {
+                credential: Some(Credential::Basic { username, password }),
+                source: "CHAINPROOF_REGISTRY_USERNAME/PASSWORD".into(),
+                helper: None,
+            });
+        }
     }
     let path = match env("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
         Some(dir) => std::path::PathBuf::from(dir).join("config.json"),
@@ -602,6 +634,19 @@ impl Registry {
             .user_agent(concat!("chainproof/", env!("CARGO_PKG_VERSION")))
             .timeout(std::time::Duration::from_secs(120))
             .connect_timeout(std::time::Duration::from_secs(15))
+            // Redirects (blob downloads go to storage elsewhere) never downgrade to plain http;
+            // reqwest drops the Authorization header when the host or port changes.
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                let downgrade = attempt.url().scheme() != "https"
+                    && attempt.previous().iter().any(|u| u.scheme() == "https");
+                if downgrade {
+                    attempt.error("redirect from https to plain http refused")
+                } else if attempt.previous().len() > 10 {
+                    attempt.stop()
+                } else {
+                    attempt.follow()
+                }
+            }))
             .build()
             .map_err(|e| err(e.to_string()))?;
         let creds = lookup_credentials(registry, env)?;
@@ -671,8 +716,10 @@ impl Registry {
         scope: &str,
         limit: usize,
     ) -> Result<Response, OciError> {
+        // Credentials and tokens go to the registry's own origin only.
+        let ours = same_origin(&url, &self.base);
         self.rt.block_on(async {
-            let mut answered = false;
+            let mut answered = !ours;
             loop {
                 let mut req = self.http.request(method.clone(), url.clone());
                 for (k, v) in headers {
@@ -681,7 +728,11 @@ impl Registry {
                 if let Some(b) = body {
                     req = req.body(b.to_vec());
                 }
-                let known = self.auth.lock().ok().and_then(|m| m.get(scope).cloned());
+                let known = if ours {
+                    self.auth.lock().ok().and_then(|m| m.get(scope).cloned())
+                } else {
+                    None
+                };
                 match known {
                     Some(Auth::Bearer(token)) => req = req.bearer_auth(token),
                     Some(Auth::Basic) => {
@@ -739,15 +790,18 @@ impl Registry {
             (None, Some(helper)) => reason.push_str(&format!(
                 "; the docker config {} keeps credentials in the credential helper `{helper}` \
                  (docker-credential-{helper}), which chainproof does not run: set \
-                 CHAINPROOF_REGISTRY_USERNAME and CHAINPROOF_REGISTRY_PASSWORD, or put an `auths` \
+                 CHAINPROOF_REGISTRY_USERNAME and CHAINPROOF_REGISTRY_PASSWORD (with \
+                 CHAINPROOF_REGISTRY={}), or put an `auths` \
                  entry in a config file named by DOCKER_CONFIG",
-                self.creds.source
+                self.creds.source, self.registry
             )),
-            (None, None) => reason.push_str(
+            (None, None) => reason.push_str(&format!(
                 "; no credentials found: set CHAINPROOF_REGISTRY_USERNAME and \
-                 CHAINPROOF_REGISTRY_PASSWORD, or log in so that $DOCKER_CONFIG/config.json (or \
-                 ~/.docker/config.json) has an `auths` entry for this registry",
-            ),
+                 CHAINPROOF_REGISTRY_PASSWORD with CHAINPROOF_REGISTRY={}, or log in so that \
+                 $DOCKER_CONFIG/config.json (or ~/.docker/config.json) has an `auths` entry for \
+                 this registry",
+                self.registry
+            )),
         }
         OciError::Auth {
             registry: self.registry.clone(),
@@ -871,6 +925,11 @@ impl Registry {
         reference: &str,
         scope: &str,
     ) -> Result<Option<(Vec<u8>, Descriptor)>, OciError> {
+        if !is_sha256_digest(reference) && !is_tag(reference) {
+            return Err(self.err(format!(
+                "{reference:?} is neither a tag nor a sha256 digest (sha256: + 64 lowercase hex)"
+            )));
+        }
         let url = self.url(&format!("v2/{repo}/manifests/{reference}"))?;
         let r = self.send(
             Method::GET,
@@ -1016,8 +1075,11 @@ impl Registry {
             .base
             .join(location)
             .map_err(|e| self.err(format!("blob upload Location {location:?}: {e}")))?;
-        if url.host_str() != self.base.host_str() && url.scheme() != "https" {
-            return Err(self.err("blob upload Location on another host over plain http"));
+        if !same_origin(&url, &self.base) {
+            return Err(self.err(format!(
+                "blob upload Location {location:?} is not on {} (same scheme, host and port)",
+                self.base
+            )));
         }
         url.query_pairs_mut().append_pair("digest", &desc.digest);
         let done = self.send(
@@ -1039,14 +1101,25 @@ impl Registry {
         Ok(desc)
     }
 
-    fn get_blob(&self, repo: &str, digest: &str, scope: &str) -> Result<Vec<u8>, OciError> {
+    fn get_blob(
+        &self,
+        repo: &str,
+        digest: &str,
+        scope: &str,
+        limit: usize,
+    ) -> Result<Vec<u8>, OciError> {
+        if !is_sha256_digest(digest) {
+            return Err(self.err(format!(
+                "blob digest {digest:?} is not sha256: + 64 lowercase hex"
+            )));
+        }
         let r = self.send(
             Method::GET,
             self.url(&format!("v2/{repo}/blobs/{digest}"))?,
             &[],
             None,
             scope,
-            BLOB_LIMIT,
+            limit,
         )?;
         if !r.status.is_success() {
             return Err(self.err(format!("GET blob {repo}@{digest}: {}", r.status)));
@@ -1071,51 +1144,19 @@ impl Registry {
             &self.pull_scope(repo),
             MANIFEST_LIMIT,
         )?;
-        if !r.status.is_success() {
+        if r.status == StatusCode::NOT_FOUND {
             return Ok(None);
+        }
+        if !r.status.is_success() {
+            return Err(self.err(format!(
+                "GET referrers of {repo}@{digest}: {} {}",
+                r.status,
+                snippet(&r.body)
+            )));
         }
         serde_json::from_slice(&r.body)
             .map(Some)
             .map_err(|e| self.err(format!("referrers of {digest}: not an image index: {e}")))
-    }
-
-    /// The repository's tags (following `Link` pages, at most 100 of them).
-    pub fn tags(&self, repo: &str) -> Result<Vec<String>, OciError> {
-        let mut out = Vec::new();
-        let mut next = Some(self.url(&format!("v2/{repo}/tags/list"))?);
-        let mut pages = 0;
-        while let Some(url) = next.take() {
-            pages += 1;
-            let r = self.send(
-                Method::GET,
-                url,
-                &[],
-                None,
-                &self.pull_scope(repo),
-                MANIFEST_LIMIT,
-            )?;
-            if r.status == StatusCode::NOT_FOUND {
-                return Ok(out);
-            }
-            if !r.status.is_success() {
-                return Err(self.err(format!("tags of {repo}: {}", r.status)));
-            }
-            let v: Value = serde_json::from_slice(&r.body)
-                .map_err(|e| self.err(format!("tags of {repo}: {e}")))?;
-            if let Some(tags) = v.get("tags").and_then(Value::as_array) {
-                out.extend(tags.iter().filter_map(Value::as_str).map(str::to_owned));
-            }
-            if pages < 100 {
-                next = r
-                    .headers
-                    .get("link")
-                    .and_then(|l| l.to_str().ok())
-                    .and_then(|l| l.split_once('<'))
-                    .and_then(|(_, rest)| rest.split_once('>'))
-                    .and_then(|(u, _)| self.base.join(u).ok());
-            }
-        }
-        Ok(out)
     }
 }
 
@@ -1384,6 +1425,13 @@ impl Registry {
         desc.annotations = annotations;
         let tag = digest_tag(&subject.digest);
         let mut index = match self.get_manifest(repo, &tag, &self.push_scope(repo))? {
+            Some((_, held)) if held.media_type != OCI_INDEX => {
+                return Err(self.err(format!(
+                    "the referrers tag {repo}:{tag} holds a {}, not an image index: not \
+                     overwriting it",
+                    held.media_type
+                )));
+            }
             Some((bytes, _)) => serde_json::from_slice::<Index>(&bytes).map_err(|e| {
                 self.err(format!(
                     "the referrers tag {repo}:{tag} does not hold an image index: {e}"
@@ -1470,6 +1518,7 @@ impl Registry {
         let subject = digest_bytes(subject_digest)
             .ok_or_else(|| self.err(format!("unsupported digest {subject_digest}")))?;
         let mut out = Vec::new();
+        let mut budget = FIND_BUDGET;
         let tag = digest_tag(subject_digest);
         let (index, via) = match self.referrers_api(repo, subject_digest)? {
             Some(index) => (Some(index), "referrers API".to_owned()),
@@ -1494,7 +1543,7 @@ impl Registry {
             if m.artifact_type.as_deref() != Some(crate::BUNDLE_MEDIA_TYPE) {
                 continue;
             }
-            let origin = format!("referrer {}@{} ({via})", image.name(), m.digest);
+            let origin = format!("referrer {}@{:?} ({via})", image.name(), m.digest);
             let mut found = Found {
                 origin,
                 bundle_json: String::new(),
@@ -1502,7 +1551,7 @@ impl Registry {
                 problem: None,
                 skipped: None,
             };
-            match self.referrer_bundle(repo, &m.digest, subject_digest, &scope) {
+            match self.referrer_bundle(repo, &m, subject_digest, &scope, &mut budget) {
                 Ok(json) => found.bundle_json = json,
                 Err(problem) => found.problem = Some(problem),
             }
@@ -1513,6 +1562,7 @@ impl Registry {
             let Some((bytes, _)) = self.get_manifest(repo, &tag, &scope)? else {
                 continue;
             };
+            budget = budget.saturating_sub(bytes.len());
             let manifest: Manifest = serde_json::from_slice(&bytes)
                 .map_err(|e| self.err(format!("{repo}:{tag}: not an image manifest: {e}")))?;
             if manifest.layers.len() > FIND_LIMIT {
@@ -1548,7 +1598,7 @@ impl Registry {
                     problem: None,
                     skipped: None,
                 };
-                match self.cosign_bundle(repo, layer, subject_digest, &scope) {
+                match self.cosign_bundle(repo, layer, subject_digest, &scope, &mut budget) {
                     Ok((json, artifact)) => {
                         found.bundle_json = json;
                         found.artifact = artifact;
@@ -1564,16 +1614,20 @@ impl Registry {
     fn referrer_bundle(
         &self,
         repo: &str,
-        digest: &str,
+        entry: &Descriptor,
         subject_digest: &str,
         scope: &str,
+        budget: &mut usize,
     ) -> Result<String, String> {
+        let digest = &entry.digest;
+        charge(entry, budget)?;
         let (bytes, _) = self
             .get_manifest(repo, digest, scope)
             .map_err(|e| e.to_string())?
             .ok_or_else(|| {
                 format!("the index lists {digest}, the registry has no such manifest")
             })?;
+        check_size(entry, &bytes)?;
         let manifest: Manifest =
             serde_json::from_slice(&bytes).map_err(|e| format!("not an image manifest: {e}"))?;
         match &manifest.subject {
@@ -1591,9 +1645,11 @@ impl Registry {
             .iter()
             .find(|l| l.media_type == crate::BUNDLE_MEDIA_TYPE)
             .ok_or("no Sigstore bundle layer")?;
+        charge(layer, budget)?;
         let blob = self
-            .get_blob(repo, &layer.digest, scope)
+            .get_blob(repo, &layer.digest, scope, BUNDLE_LIMIT)
             .map_err(|e| e.to_string())?;
+        check_size(layer, &blob)?;
         String::from_utf8(blob).map_err(|_| "the bundle is not UTF-8".to_owned())
     }
 
@@ -1604,6 +1660,7 @@ impl Registry {
         layer: &Descriptor,
         subject_digest: &str,
         scope: &str,
+        budget: &mut usize,
     ) -> Result<(String, [u8; 32]), String> {
         let material = layer
             .annotations
@@ -1616,9 +1673,11 @@ impl Registry {
             })?;
         let material: Value =
             serde_json::from_str(material).map_err(|e| format!("verification material: {e}"))?;
+        charge(layer, budget)?;
         let content = self
-            .get_blob(repo, &layer.digest, scope)
+            .get_blob(repo, &layer.digest, scope, BUNDLE_LIMIT)
             .map_err(|e| e.to_string())?;
+        check_size(layer, &content)?;
         let mut bundle = json!({
             "mediaType": crate::BUNDLE_MEDIA_TYPE,
             "verificationMaterial": material,
@@ -1656,6 +1715,45 @@ impl Registry {
         };
         Ok((bundle.to_string(), artifact))
     }
+}
+
+/// Checks a descriptor from the registry before fetching what it names: a valid sha256 digest, at
+/// most [`BUNDLE_LIMIT`] bytes, and within what is left of the `find`'s budget (which it uses up).
+fn charge(desc: &Descriptor, budget: &mut usize) -> Result<(), String> {
+    if !is_sha256_digest(&desc.digest) {
+        return Err(format!(
+            "digest {:?} is not sha256: + 64 lowercase hex",
+            desc.digest
+        ));
+    }
+    let size = usize::try_from(desc.size).unwrap_or(usize::MAX);
+    if size > BUNDLE_LIMIT {
+        return Err(format!(
+            "{} is {} bytes, more than the {BUNDLE_LIMIT} a bundle may have",
+            desc.digest, desc.size
+        ));
+    }
+    if size > *budget {
+        return Err(format!(
+            "{}: reading it would pass the {FIND_BUDGET} bytes chainproof reads for one image",
+            desc.digest
+        ));
+    }
+    *budget -= size;
+    Ok(())
+}
+
+/// The bytes fetched for `desc` are as long as it said.
+fn check_size(desc: &Descriptor, bytes: &[u8]) -> Result<(), String> {
+    if bytes.len() as u64 != desc.size {
+        return Err(format!(
+            "{}: the descriptor says {} bytes, the registry sent {}",
+            desc.digest,
+            desc.size,
+            bytes.len()
+        ));
+    }
+    Ok(())
 }
 
 /// cosign's simple-signing payload for `image` at `digest`.
@@ -1980,6 +2078,82 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn digests_from_the_registry_are_checked() {
+        let good = format!("sha256:{}", "ab".repeat(32));
+        assert!(is_sha256_digest(&good));
+        assert!(digest_bytes(&good).is_some_and(|b| b[0] == 0xab));
+        for bad in [
+            format!("sha256:{}", "AB".repeat(32)),
+            format!("sha256:{}", "ab".repeat(31)),
+            format!("sha256:{}a", "ab".repeat(32)),
+            format!("sha512:{}", "ab".repeat(32)),
+            format!("sha256:{}/../x", "ab".repeat(31)),
+            format!("sha256:+{}", "a".repeat(63)),
+        ] {
+            assert!(!is_sha256_digest(&bad), "{bad}");
+            assert!(digest_bytes(&bad).is_none(), "{bad}");
+        }
+        let mut budget = FIND_BUDGET;
+        let mut d = Descriptor::of(OCI_MANIFEST, b"x");
+        assert!(charge(&d, &mut budget).is_ok());
+        assert_eq!(budget, FIND_BUDGET - 1);
+        assert!(check_size(&d, b"x").is_ok() && check_size(&d, b"xy").is_err());
+        d.size = BUNDLE_LIMIT as u64 + 1;
+        assert!(charge(&d, &mut budget).is_err());
+        d.size = 10;
+        let mut small = 9;
+        assert!(charge(&d, &mut small).is_err());
+        d.digest = "sha256:../../x".into();
+        assert!(charge(&d, &mut budget).is_err());
+    }
+
+    #[test]
+    fn same_origin_needs_scheme_host_and_port() {
+        let base = Url::parse("https://reg.example:5000/").unwrap();
+        let same = base.join("/v2/x/blobs/uploads/abc?state=1").unwrap();
+        assert!(same_origin(&same, &base));
+        for other in [
+            "http://reg.example:5000/v2/x/blobs/uploads/abc",
+            "https://reg.example:5001/v2/x/blobs/uploads/abc",
+            "https://reg.example/v2/x/blobs/uploads/abc",
+            "https://evil.example:5000/v2/x/blobs/uploads/abc",
+        ] {
+            assert!(!same_origin(&Url::parse(other).unwrap(), &base), "{other}");
+        }
+        let default = Url::parse("https://reg.example/").unwrap();
+        assert!(same_origin(
+            &Url::parse("https://reg.example:443/v2/").unwrap(),
+            &default
+        ));
+    }
+
+    #[test]
+    fn env_credentials_only_for_their_registry() {
+        let vars = |registry: Option<&'static str>| {
+            move |k: &str| match k {
+                "CHAINPROOF_REGISTRY_USERNAME" => Some("alice".to_owned()),
+                "CHAINPROOF_REGISTRY_PASSWORD" => Some("s3cret".to_owned()),
+                "CHAINPROOF_REGISTRY" => registry.map(str::to_owned),
+                _ => None,
+            }
+        };
+        let ours = lookup_credentials("reg.example:5000", &vars(Some("reg.example:5000")))
+            .expect("credentials");
+        assert!(matches!(ours.credential, Some(Credential::Basic { .. })));
+        let other = lookup_credentials("reg.example:5000", &vars(Some("other.example")))
+            .expect("no credentials");
+        assert!(other.credential.is_none());
+        let hub = lookup_credentials("docker.io", &vars(Some("index.docker.io"))).expect("hub");
+        assert!(hub.credential.is_some());
+        let missing = lookup_credentials("reg.example:5000", &vars(None))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(missing.contains("CHAINPROOF_REGISTRY "), "{missing}");
+        assert!(!missing.contains("s3cret"), "{missing}");
     }
 
     #[test]
