@@ -606,9 +606,17 @@ fn check_reports_release_signing() {
         ("bad-github.yml", "unsigned.yml"),
         ("good-unknown.yml", "remote.yml"),
         ("good-attest.yml", "attested.yml"),
+        ("bad-github.yml", "unsigned2.yml"),
     ] {
         fs::copy(rules.join(from), wf.join(to)).expect("copy");
     }
+    // Another project's `sign` component: chainproof cannot tell.
+    fs::create_dir_all(p.join("ci")).expect("mkdir");
+    fs::copy(
+        rules.join("good-gitlab-other-component.yml"),
+        p.join("ci/.gitlab-ci.yml"),
+    )
+    .expect("copy");
     fs::copy(
         rules.join("good-gitlab-local.yml"),
         p.join(".gitlab-ci.yml"),
@@ -630,11 +638,13 @@ fn check_reports_release_signing() {
         release,
         vec![&serde_json::json!({
             "what": "release signing",
-            "text": "4 publishing pipeline(s): 1 signs and attests, \
+            "text": "6 publishing pipeline(s): 1 signs and attests, \
                 1 attests but does not sign (.github/workflows/attested.yml), \
-                1 does not sign or attest (.github/workflows/unsigned.yml), \
-                for 1 chainproof cannot tell (.github/workflows/remote.yml: job `sign` calls the \
+                2 do not sign or attest (.github/workflows/unsigned.yml, .github/workflows/unsigned2.yml), \
+                for 2 chainproof cannot tell (.github/workflows/remote.yml: job `sign` calls the \
                 reusable workflow `example/workflows/.github/workflows/sign-image.yml@0123456789abcdef0123456789abcdef01234567`, \
+                which chainproof does not read; ci/.gitlab-ci.yml: includes the component \
+                `$CI_SERVER_FQDN/example/tools/sign@0123456789abcdef0123456789abcdef01234567`, \
                 which chainproof does not read)"
         })],
         "{r:#}"
@@ -645,18 +655,26 @@ fn check_reports_release_signing() {
         .iter()
         .filter(|f| f["rule"] == "unsigned-release")
         .collect();
-    assert_eq!(unsigned.len(), 4, "{r:#}");
+    assert_eq!(unsigned.len(), 8, "{r:#}");
     assert!(
-        unsigned
-            .iter()
-            .all(|f| f["location"]["file"] == ".github/workflows/unsigned.yml"),
+        unsigned.iter().all(|f| matches!(
+            f["location"]["file"].as_str(),
+            Some(".github/workflows/unsigned.yml" | ".github/workflows/unsigned2.yml")
+        )),
         "{r:#}"
     );
 
     // Nothing publishes: said so, in the text report too.
-    for f in ["signed.yml", "unsigned.yml", "remote.yml", "attested.yml"] {
+    for f in [
+        "signed.yml",
+        "unsigned.yml",
+        "unsigned2.yml",
+        "remote.yml",
+        "attested.yml",
+    ] {
         fs::remove_file(wf.join(f)).expect("rm");
     }
+    fs::remove_dir_all(p.join("ci")).expect("rm");
     fs::copy(root().join(GOOD), wf.join("ci.yml")).expect("copy");
     let out = chainproof(p)
         .args(["check", ".", "--no-color"])

@@ -56,11 +56,13 @@ const WRAPPER_ONLY: &[(&str, &str)] = &[
     ("gitlab-components/sign", "bundle_suffix"),
     ("gitlab-components/sign", "version"),
     ("gitlab-components/sign", "image"),
+    ("gitlab-components/sign", "when_ref"),
     ("actions/verify", "version"),
     ("actions/verify", "profile"),
     ("gitlab-components/verify", "stage"),
     ("gitlab-components/verify", "version"),
     ("gitlab-components/verify", "image"),
+    ("gitlab-components/verify", "when_ref"),
 ];
 
 /// Inputs that set an option of another name, or of another subcommand: (wrapper, input,
@@ -2256,6 +2258,7 @@ fn gitlab_ci_local_runs_the_sign_and_verify_components_against_the_sigstore_stan
             "SIGSTORE_ID_TOKEN:",
             "aud: sigstore",
             "CHAINPROOF_SIGN_FILES: dist/app.txt",
+            "CHAINPROOF_SIGN_WHEN_REF: tags",
             "CHAINPROOF_VERIFY_TRUSTED_ROOT: trust/trusted_root.json",
             "'**/*.sigstore.json'",
         ],
@@ -2265,7 +2268,9 @@ fn gitlab_ci_local_runs_the_sign_and_verify_components_against_the_sigstore_stan
         let repo = sign_component_repo(&standin, identity);
         let r = run(gitlab_ci_local(repo.path(), &bin)
             .arg("--force-shell-executor")
-            .args(["--variable", &format!("SIGSTORE_ID_TOKEN={token}")]));
+            .args(["--variable", &format!("SIGSTORE_ID_TOKEN={token}")])
+            // when_ref defaults to tags: sign and verify run in a tag's pipeline only.
+            .args(["--variable", "CI_COMMIT_TAG=v1.0.0"]));
         let log = r.text();
         assert!(log.contains("PASS  build"), "{log}");
         assert!(log.contains("PASS  chainproof-sign"), "{log}");
@@ -2292,4 +2297,22 @@ fn gitlab_ci_local_runs_the_sign_and_verify_components_against_the_sigstore_stan
         .expect("json");
         assert_eq!(doc["mediaType"], SIGSTORE_BUNDLE_V03, "{doc:#}");
     }
+
+    // A branch pipeline (no tag): neither job runs, so no token is minted and no Rekor entry made.
+    let repo = sign_component_repo(&standin, IDENTITY);
+    let r = run(gitlab_ci_local(repo.path(), &bin)
+        .arg("--force-shell-executor")
+        .args(["--variable", &format!("SIGSTORE_ID_TOKEN={token}")]));
+    let log = r.text();
+    assert_eq!(r.code, Some(0), "{log}");
+    assert!(log.contains("PASS  build"), "{log}");
+    assert!(
+        !log.contains("chainproof-sign"),
+        "sign must not run:\n{log}"
+    );
+    assert!(
+        !log.contains("chainproof-verify"),
+        "verify must not run:\n{log}"
+    );
+    assert!(!repo.path().join("dist/app.txt.sigstore.json").exists());
 }

@@ -12,8 +12,13 @@ output() {
 }
 
 fail() {
-  echo "::error title=$title::$*"
+  echo "::error title=$title::$(escape_data "$*")"
   exit 1
+}
+
+# 32 random hex digits (multi-line output delimiters, stop-commands tokens).
+random_hex() {
+  od -An -N16 -tx1 /dev/urandom | tr -d ' \n'
 }
 
 # A workflow command's message: `%`, CR and LF escaped, so file names cannot start another command.
@@ -30,7 +35,19 @@ annotate() {
     case "$line" in
       "error: "*) echo "::error title=$title::$(escape_data "${line#error: }")" ;;
       "warning: "*) echo "::warning title=$title::$(escape_data "${line#warning: }")" ;;
-      *) echo "$line" >&2 ;;
+      *)
+        # Not ours: printed with CR escaped (the runner splits lines at CR too), and a line that
+        # reads as a workflow command (`::warning::...`, `##[error]...`) with command processing
+        # stopped, so it cannot raise an annotation or set state.
+        local text="${line//$'\r'/%0D}" token
+        case "${text#"${text%%[![:space:]]*}"}" in
+          "::"* | "##["*)
+            token="$(random_hex)"
+            printf '::stop-commands::%s\n%s\n::%s::\n' "$token" "$text" "$token" >&2
+            ;;
+          *) printf '%s\n' "$text" >&2 ;;
+        esac
+        ;;
     esac
   done <"$1"
 }

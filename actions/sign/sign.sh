@@ -41,14 +41,18 @@ case "$tlog" in
 esac
 suffix="${SIGN_BUNDLE_SUFFIX:-.sigstore.json}"
 dir="${SIGN_BUNDLE_DIR:-}"
+# Bundle paths go to a multi-line output, one a line: a line break in them would forge lines.
+case "$dir$suffix" in
+  *$'\n'* | *$'\r'*) fail "bundle-dir and bundle-suffix must not hold line breaks" ;;
+esac
 if [[ -n "$dir" ]]; then mkdir -p -- "$dir"; fi
 
 services=()
-if [[ -n "${SIGN_SIGNING_CONFIG:-}" ]]; then services+=(--signing-config "$SIGN_SIGNING_CONFIG"); fi
-if [[ -n "${SIGN_FULCIO_URL:-}" ]]; then services+=(--fulcio-url "$SIGN_FULCIO_URL"); fi
-if [[ -n "${SIGN_REKOR_URL:-}" ]]; then services+=(--rekor-url "$SIGN_REKOR_URL"); fi
-if [[ -n "${SIGN_TSA_URL:-}" ]]; then services+=(--tsa-url "$SIGN_TSA_URL"); fi
-if [[ -n "${SIGN_KEY:-}" ]]; then services+=(--key "$SIGN_KEY"); fi
+if [[ -n "${SIGN_SIGNING_CONFIG:-}" ]]; then services+=("--signing-config=$SIGN_SIGNING_CONFIG"); fi
+if [[ -n "${SIGN_FULCIO_URL:-}" ]]; then services+=("--fulcio-url=$SIGN_FULCIO_URL"); fi
+if [[ -n "${SIGN_REKOR_URL:-}" ]]; then services+=("--rekor-url=$SIGN_REKOR_URL"); fi
+if [[ -n "${SIGN_TSA_URL:-}" ]]; then services+=("--tsa-url=$SIGN_TSA_URL"); fi
+if [[ -n "${SIGN_KEY:-}" ]]; then services+=("--key=$SIGN_KEY"); fi
 if [[ "$tlog" == false ]]; then services+=(--tlog-upload false); fi
 
 # The bundle of `file`, with `infix` (`.TYPE` for an attestation) before the suffix.
@@ -69,7 +73,7 @@ if [[ -z "$type" ]]; then
   # One run per file, so each bundle goes where bundle-dir and bundle-suffix say.
   for f in "${files[@]}"; do
     out="$(bundle_of "$f" "")"
-    "$CHAINPROOF_BIN" sign "$f" --bundle "$out" "${services[@]}" 2>"$log" || code=$?
+    "$CHAINPROOF_BIN" sign --bundle="$out" "${services[@]}" -- "$f" 2>"$log" || code=$?
     annotate "$log"
     if [[ "$code" != 0 ]]; then break; fi
     echo "signed $f: $out"
@@ -81,9 +85,9 @@ else
     *) infix=".intoto" ;;
   esac
   out="$(bundle_of "${files[0]}" "$infix")"
-  attest=(attest --type "$type")
-  if [[ -n "${SIGN_PREDICATE:-}" ]]; then attest+=(--predicate "$SIGN_PREDICATE"); fi
-  "$CHAINPROOF_BIN" "${attest[@]}" "${files[@]}" --bundle "$out" "${services[@]}" 2>"$log" || code=$?
+  attest=(attest "--type=$type")
+  if [[ -n "${SIGN_PREDICATE:-}" ]]; then attest+=("--predicate=$SIGN_PREDICATE"); fi
+  "$CHAINPROOF_BIN" "${attest[@]}" --bundle="$out" "${services[@]}" -- "${files[@]}" 2>"$log" || code=$?
   annotate "$log"
   if [[ "$code" == 0 ]]; then
     echo "attested ${#files[@]} subject(s) ($type): $out"
@@ -92,8 +96,8 @@ else
 fi
 
 if [[ -n "${GITHUB_OUTPUT:-}" ]]; then
-  # A multi-line output, with a delimiter no path can hold (paths come one a line).
-  delimiter="chainproof_bundles_$RANDOM$RANDOM"
+  # A multi-line output, with a random delimiter no input can predict (paths come one a line).
+  delimiter="chainproof_bundles_$(random_hex)"
   {
     echo "bundles<<$delimiter"
     if [[ ${#bundles[@]} -gt 0 ]]; then printf '%s\n' "${bundles[@]}"; fi

@@ -36,7 +36,7 @@ fi
 
 policy=()
 add() {
-  if [[ -n "$2" ]]; then policy+=("$1" "$2"); fi
+  if [[ -n "$2" ]]; then policy+=("$1=$2"); fi
 }
 add --trusted-root "${VERIFY_TRUSTED_ROOT:-}"
 add --certificate-identity "${VERIFY_CERTIFICATE_IDENTITY:-}"
@@ -58,16 +58,16 @@ code=0
 for f in "${files[@]}"; do
   args=()
   if [[ ${#bundles[@]} -gt 0 ]]; then
-    for b in "${bundles[@]}"; do args+=(--bundle "$b"); done
+    for b in "${bundles[@]}"; do args+=("--bundle=$b"); done
     n=${#bundles[@]}
   elif [[ "$f" == *@sha256:* && ! -e "$f" ]]; then
     # An image: its signatures and attestations come from the registry.
     n=1
   else
-    args+=(--bundle "$f.sigstore.json")
+    args+=("--bundle=$f.sigstore.json")
     n=1
   fi
-  "$CHAINPROOF_BIN" verify "$f" "${args[@]}" "${policy[@]}" 2>"$log" || code=$?
+  "$CHAINPROOF_BIN" verify "${args[@]}" "${policy[@]}" -- "$f" 2>"$log" || code=$?
   annotate "$log"
   if [[ "$code" != 0 ]]; then
     echo "::error title=$title::$(escape_data "$f: verification failed (exit $code)")"

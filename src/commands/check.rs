@@ -193,23 +193,38 @@ fn add_release(report: &mut Report, releases: &[Release], unreadable: usize) {
             .join(", ")
     };
     let mut parts = Vec::new();
-    let both = group(&|r| signed(r, true, true));
-    if !both.is_empty() {
-        parts.push(format!("{} signs and attests", both.len()));
-    }
-    for (rs, verb) in [
+    // (singular, plural) verbs: "1 does not sign", "4 do not sign"; all but the fully signed
+    // pipelines are listed.
+    for (rs, (one, many), listed) in [
+        (
+            group(&|r| signed(r, true, true)),
+            ("signs and attests", "sign and attest"),
+            false,
+        ),
         (
             group(&|r| signed(r, true, false)),
-            "signs but does not attest",
+            ("signs but does not attest", "sign but do not attest"),
+            true,
         ),
         (
             group(&|r| signed(r, false, true)),
-            "attests but does not sign",
+            ("attests but does not sign", "attest but do not sign"),
+            true,
         ),
-        (group(&|r| r.unsigned()), "does not sign or attest"),
+        (
+            group(&|r| r.unsigned()),
+            ("does not sign or attest", "do not sign or attest"),
+            true,
+        ),
     ] {
-        if !rs.is_empty() {
+        if rs.is_empty() {
+            continue;
+        }
+        let verb = if rs.len() == 1 { one } else { many };
+        if listed {
             parts.push(format!("{} {verb} ({})", rs.len(), list(&rs)));
+        } else {
+            parts.push(format!("{} {verb}", rs.len()));
         }
     }
     let unknown = group(&|r| !r.signing.any() && !r.unknown.is_empty());

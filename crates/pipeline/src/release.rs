@@ -159,40 +159,106 @@ fn registry_destination(dest: &str) -> bool {
     !local.iter().any(|t| dest.starts_with(t))
 }
 
+/// The values of `-o`/`--output` (`-o V`, `-oV`, `--output V`, `--output=V`), each split at commas.
+fn output_parts(args: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let value = if a == "-o" || a == "--output" {
+            it.next().cloned()
+        } else if let Some(v) = a.strip_prefix("--output=") {
+            Some(v.to_owned())
+        } else {
+            a.strip_prefix("-o")
+                .filter(|v| !v.is_empty() && !a.starts_with("--"))
+                .map(str::to_owned)
+        };
+        if let Some(v) = value {
+            out.extend(v.split(',').map(|p| p.trim().to_owned()));
+        }
+    }
+    out
+}
+
+/// Whether GoReleaser's arguments skip publishing: `--snapshot`, `--skip-publish`, `--skip=publish`
+/// or `--skip publish` (also in a comma list: `--skip=validate,publish`).
+fn goreleaser_skips_publish(args: &[String]) -> bool {
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let skipped = if a == "--snapshot" || a == "--skip-publish" {
+            return true;
+        } else if a == "--skip" {
+            it.next().cloned().unwrap_or_default()
+        } else if let Some(v) = a.strip_prefix("--skip=") {
+            v.to_owned()
+        } else {
+            continue;
+        };
+        if skipped.split(',').any(|p| p.trim() == "publish") {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether GoReleaser's arguments run `release`: `release`, nothing, or only flags
+/// (`goreleaser --clean` is `goreleaser release --clean`).
+fn goreleaser_releases(args: &[String]) -> bool {
+    match args.first() {
+        None => true,
+        Some(first) => first == "release" || first.starts_with('-'),
+    }
+}
+
+/// The positional arguments after the program (those not starting with `-`).
+fn positional(args: &[String]) -> impl Iterator<Item = &str> {
+    args.iter()
+        .skip(1)
+        .map(String::as_str)
+        .filter(|a| !a.starts_with('-'))
+}
+
 /// What a command publishes (`npm publish`, `docker push`...), `None` when it publishes nothing
-/// (dry runs, pushes to a local archive included).
+/// (dry runs, pushes to a local archive included). Dry-run flags are per tool: `-n` is
+/// `--dry-run` for cargo but notes for `gh release create` and no-symbols for `dotnet nuget push`.
 pub fn publishing_command(c: &Command<'_>) -> Option<String> {
     let a = args(c.argv());
     let prog = basename(a.first()?).to_owned();
     let sub = |i: usize| a.get(i).map(String::as_str).unwrap_or("");
-    let dry = has_flag(&a, &["--dry-run", "-n"]) && prog != "docker";
-    let what = match prog.as_str() {
-        "npm" | "pnpm" if sub(1) == "publish" => format!("{prog} publish"),
+    let flag = |names: &[&str]| has_flag(&a, names);
+    let (what, dry) = match prog.as_str() {
+        "npm" | "pnpm" if sub(1) == "publish" => (format!("{prog} publish"), flag(&["--dry-run"])),
         "yarn" if sub(1) == "publish" || sub(1) == "npm" && sub(2) == "publish" => {
-            "yarn publish".into()
+            ("yarn publish".into(), flag(&["--dry-run"]))
         }
-        "cargo" if sub(1) == "publish" => "cargo publish".into(),
-        "twine" if sub(1) == "upload" => "twine upload".into(),
+        "cargo" if sub(1) == "publish" => ("cargo publish".into(), flag(&["--dry-run", "-n"])),
+        "twine" if sub(1) == "upload" => ("twine upload".into(), false),
         p if (p.starts_with("python") || p == "py")
             && sub(1) == "-m"
             && sub(2) == "twine"
             && sub(3) == "upload" =>
         {
-            "twine upload".into()
+            ("twine upload".into(), false)
         }
-        "uv" | "poetry" if sub(1) == "publish" => format!("{prog} publish"),
-        "gem" if sub(1) == "push" => "gem push".into(),
+        "uv" | "poetry" if sub(1) == "publish" => (format!("{prog} publish"), flag(&["--dry-run"])),
+        "gem" if sub(1) == "push" => ("gem push".into(), false),
         "docker" if sub(1) == "push" || sub(1) == "image" && sub(2) == "push" => {
-            "docker push".into()
+            ("docker push".into(), false)
         }
-        "docker" if sub(1) == "manifest" && sub(2) == "push" => "docker manifest push".into(),
+        "docker" if sub(1) == "manifest" && sub(2) == "push" => {
+            ("docker manifest push".into(), false)
+        }
         "docker"
             if (sub(1) == "build" || sub(1) == "buildx" && sub(2) == "build")
-                && (has_flag(&a, &["--push"])
-                    || a.iter()
-                        .any(|x| x.contains("push=true") || x == "type=registry")) =>
+                && (flag(&["--push"])
+                    || output_parts(&a)
+                        .iter()
+                        .any(|p| p == "type=registry" || p == "push=true")) =>
         {
-            "docker build --push".into()
+            ("docker build --push".into(), false)
+        }
+        "docker" if sub(1) == "buildx" && sub(2) == "bake" && flag(&["--push"]) => {
+            ("docker buildx bake --push".into(), false)
         }
         "buildah" | "podman" if sub(1) == "push" || sub(1) == "manifest" && sub(2) == "push" => {
             let positional: Vec<&String> = a[1..]
@@ -202,21 +268,50 @@ pub fn publishing_command(c: &Command<'_>) -> Option<String> {
             if positional.last().is_some_and(|d| !registry_destination(d)) {
                 return None;
             }
-            format!("{prog} push")
+            (format!("{prog} push"), false)
         }
+        // Kaniko's `/kaniko/executor --destination REF` pushes (not with `--no-push`).
+        "executor" | "kaniko" if flag(&["--destination", "-d"]) => (
+            "kaniko --destination".into(),
+            a.iter().any(|x| x == "--no-push" || x == "--no-push=true"),
+        ),
         "gh" if sub(1) == "release" && matches!(sub(2), "create" | "upload") => {
-            format!("gh release {}", sub(2))
+            (format!("gh release {}", sub(2)), false)
         }
-        "goreleaser"
-            if matches!(sub(1), "" | "release")
-                && !a
-                    .iter()
-                    .any(|x| x == "--snapshot" || x.starts_with("--skip=publish")) =>
+        "glab" if sub(1) == "release" && matches!(sub(2), "create" | "upload") => {
+            (format!("glab release {}", sub(2)), false)
+        }
+        "release-cli" if positional(&a).any(|x| x == "create") => {
+            ("release-cli create".into(), false)
+        }
+        "goreleaser" if goreleaser_releases(&a[1..]) => {
+            ("goreleaser release".into(), goreleaser_skips_publish(&a))
+        }
+        "mvn" | "mvnw" if positional(&a).any(|x| x == "deploy" || x.ends_with(":deploy")) => (
+            "mvn deploy".into(),
+            a.iter().any(|x| x == "-Dmaven.deploy.skip=true"),
+        ),
+        "gradle" | "gradlew"
+            if positional(&a).any(|t| {
+                let task = t.rsplit(':').next().unwrap_or(t);
+                task.starts_with("publish") && !task.contains("MavenLocal")
+            }) =>
         {
-            "goreleaser release".into()
+            ("gradle publish".into(), flag(&["--dry-run", "-m"]))
         }
-        "dotnet" if sub(1) == "nuget" && sub(2) == "push" => "dotnet nuget push".into(),
-        "nuget" if sub(1) == "push" => "nuget push".into(),
+        "semantic-release" => ("semantic-release".into(), flag(&["--dry-run", "-d"])),
+        "npx"
+            if positional(&a)
+                .any(|p| p == "semantic-release" || p.starts_with("semantic-release@")) =>
+        {
+            ("semantic-release".into(), flag(&["--dry-run", "-d"]))
+        }
+        "ko" if matches!(sub(1), "build" | "publish" | "resolve" | "apply" | "create") => (
+            format!("ko {}", sub(1)),
+            flag(&["--local", "-L"]) || a.iter().any(|x| x == "--push=false"),
+        ),
+        "dotnet" if sub(1) == "nuget" && sub(2) == "push" => ("dotnet nuget push".into(), false),
+        "nuget" if sub(1) == "push" => ("nuget push".into(), false),
         _ => return None,
     };
     (!dry).then_some(what)
@@ -356,12 +451,11 @@ fn action_facts(cx: &Cx<'_, '_>, step: &Step<'_>, node: &Node, name: &str) -> Fa
             facts.publishes.push(publish("docker/build-push-action"));
         }
     } else if is("goreleaser/goreleaser-action") {
-        let a = with_str("args");
-        let first = a.split_whitespace().next().unwrap_or("");
-        if matches!(first, "" | "release")
-            && !a.contains("--snapshot")
-            && !a.contains("--skip=publish")
-        {
+        let a: Vec<String> = with_str("args")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        if goreleaser_releases(&a) && !goreleaser_skips_publish(&a) {
             facts
                 .publishes
                 .push(publish("goreleaser/goreleaser-action"));
@@ -566,8 +660,53 @@ fn gitlab_job(cx: &Cx<'_, '_>, pipeline: &Pipeline, job: &GlJob) -> Facts {
     facts
 }
 
-/// A GitLab pipeline or component: what its jobs publish and how it signs, the `sign` component
-/// included counting as signing (or attesting, with its `type` input).
+/// How a component a pipeline includes signs; `None` when chainproof cannot tell. Only
+/// chainproof's own `sign` component counts: `.../chainproof/chainproof/sign` (attesting with its
+/// `type` input), or `$CI_SERVER_FQDN/$CI_PROJECT_PATH/sign` when the component's template
+/// (`templates/sign.yml` or `templates/sign/template.yml`) is among the files read and signs.
+/// Any other component, whatever its name (`sign`, `lint`, `verify`...), may or may not sign.
+fn component_signing(
+    cx: &Cx<'_, '_>,
+    pipeline: &Pipeline,
+    component: &str,
+    include: &Node,
+) -> Option<Signing> {
+    let path = component.split('@').next().unwrap_or(component).trim();
+    if path.ends_with("/chainproof/chainproof/sign") || path == "chainproof/chainproof/sign" {
+        let ty = include
+            .path(&["inputs", "type"])
+            .and_then(Node::as_str)
+            .unwrap_or("")
+            .trim();
+        return Some(if ty.is_empty() {
+            Signing::SIGNS
+        } else {
+            Signing::ATTESTS
+        });
+    }
+    let own = [
+        "$CI_SERVER_FQDN/$CI_PROJECT_PATH/",
+        "${CI_SERVER_FQDN}/${CI_PROJECT_PATH}/",
+    ];
+    let name = own.iter().find_map(|p| path.strip_prefix(p))?;
+    if name != "sign" {
+        return None;
+    }
+    let template = cx.repo.pipelines.iter().find(|p| {
+        p.file != pipeline.file
+            && p.spec.is_some()
+            && (p.path.ends_with("templates/sign.yml")
+                || p.path.ends_with("templates/sign/template.yml"))
+    })?;
+    let mut signing = Signing::default();
+    for job in template.jobs.iter().filter(|j| !j.hidden) {
+        signing = signing.or(gitlab_job(cx, template, job).signing);
+    }
+    signing.any().then_some(signing)
+}
+
+/// A GitLab pipeline or component: what its jobs publish and how it signs, chainproof's `sign`
+/// component included counting as signing (or attesting, with its `type` input).
 pub fn gitlab(cx: &Cx<'_, '_>, pipeline: &Pipeline) -> Release {
     let mut facts = Facts::default();
     for job in pipeline.jobs.iter().filter(|j| !j.hidden) {
@@ -575,30 +714,12 @@ pub fn gitlab(cx: &Cx<'_, '_>, pipeline: &Pipeline) -> Release {
     }
     for inc in &pipeline.includes {
         match &inc.kind {
-            IncludeKind::Component(c) => {
-                let path = c.split('@').next().unwrap_or(c);
-                let name = path.rsplit('/').next().unwrap_or(path);
-                match name {
-                    "sign" => {
-                        let ty = inc
-                            .node
-                            .path(&["inputs", "type"])
-                            .and_then(Node::as_str)
-                            .unwrap_or("")
-                            .trim();
-                        let s = if ty.is_empty() {
-                            Signing::SIGNS
-                        } else {
-                            Signing::ATTESTS
-                        };
-                        facts.signing = facts.signing.or(s);
-                    }
-                    "lint" | "sbom" | "scan" | "verify" => {}
-                    _ => facts.unknown.push(format!(
-                        "includes the component `{c}`, which chainproof does not read"
-                    )),
-                }
-            }
+            IncludeKind::Component(c) => match component_signing(cx, pipeline, c, &inc.node) {
+                Some(s) => facts.signing = facts.signing.or(s),
+                None => facts.unknown.push(format!(
+                    "includes the component `{c}`, which chainproof does not read"
+                )),
+            },
             IncludeKind::Remote { url, .. } => facts
                 .unknown
                 .push(format!("includes `{url}`, which chainproof does not read")),
@@ -659,6 +780,45 @@ mod tests {
                 "for f in ./*; do\n  gh release upload v1 \"$f\"\ndone",
                 "gh release upload",
             ),
+            // `-n` is notes for gh and no-symbols for dotnet, not a dry run.
+            (
+                "gh release create v1 -n 'notes' dist/*",
+                "gh release create",
+            ),
+            ("dotnet nuget push x.nupkg -n -k $K", "dotnet nuget push"),
+            (
+                "docker buildx build --output=type=registry -t x .",
+                "docker build --push",
+            ),
+            (
+                "docker buildx build -o type=registry,name=ghcr.io/o/x .",
+                "docker build --push",
+            ),
+            (
+                "docker build --output type=image,name=x,push=true .",
+                "docker build --push",
+            ),
+            ("docker buildx bake --push", "docker buildx bake --push"),
+            (
+                "/kaniko/executor --context . --destination ghcr.io/o/x:1",
+                "kaniko --destination",
+            ),
+            ("release-cli create --tag-name v1", "release-cli create"),
+            ("glab release create v1 dist/*", "glab release create"),
+            ("mvn -B clean deploy", "mvn deploy"),
+            ("./mvnw deploy -s settings.xml", "mvn deploy"),
+            ("./gradlew publish", "gradle publish"),
+            (
+                "gradle :lib:publishAllPublicationsToSonatypeRepository",
+                "gradle publish",
+            ),
+            ("npx semantic-release", "semantic-release"),
+            ("npx --yes semantic-release@24", "semantic-release"),
+            ("semantic-release --branches main", "semantic-release"),
+            ("ko build ./cmd/app", "ko build"),
+            ("goreleaser --clean", "goreleaser release"),
+            ("goreleaser", "goreleaser release"),
+            ("goreleaser release --skip=validate", "goreleaser release"),
         ] {
             assert_eq!(classify(script).0, vec![what.to_owned()], "{script}");
         }
@@ -669,6 +829,22 @@ mod tests {
             "docker build -t x .",
             "gh release view v1",
             "goreleaser release --snapshot --clean",
+            "goreleaser release --skip=publish",
+            "goreleaser --clean --skip publish",
+            "goreleaser release --skip=validate,publish",
+            "goreleaser release --skip-publish",
+            "goreleaser build --clean",
+            "cargo publish -n",
+            "docker buildx build -o type=local,dest=out .",
+            "docker buildx bake",
+            "/kaniko/executor --destination x --no-push",
+            "mvn package",
+            "mvn deploy -Dmaven.deploy.skip=true",
+            "./gradlew publishToMavenLocal",
+            "./gradlew build",
+            "npx semantic-release --dry-run",
+            "ko build --push=false ./cmd/app",
+            "ko build --local ./cmd/app",
             "npm pack",
             "echo npm publish",
         ] {

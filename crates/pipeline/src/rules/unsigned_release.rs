@@ -9,14 +9,19 @@ declare_rule! {
     /// ## What it does
     /// Finds pipelines that publish artifacts while no job of the pipeline signs or attests
     /// them. Publishing is `npm publish`, `cargo publish`, `twine upload`, `uv publish`,
-    /// `poetry publish`, `gem push`, `docker push` (and `docker buildx build --push`),
-    /// `buildah push`/`podman push` to a registry, `gh release create|upload` and `goreleaser`
-    /// in a script, the actions `pypa/gh-action-pypi-publish`, `softprops/action-gh-release`,
+    /// `poetry publish`, `gem push`, `docker push` (and `docker buildx build` with `--push` or a
+    /// registry `--output`, `docker buildx bake --push`), kaniko's `--destination`,
+    /// `buildah push`/`podman push` to a registry, `ko build`, `gh release create|upload`,
+    /// `glab release create`, `release-cli create`, `mvn deploy`, `gradle publish`,
+    /// `semantic-release` and `goreleaser` (unless `--snapshot` or `--skip=publish`) in a
+    /// script, the actions `pypa/gh-action-pypi-publish`, `softprops/action-gh-release`,
     /// `ncipollo/release-action`, `actions/upload-release-asset`, `goreleaser/goreleaser-action`
     /// and `docker/build-push-action` with `push:`, and GitLab jobs with a `release:` keyword.
+    /// Dry runs (`--dry-run`, and each tool's own short flag) publish nothing.
     ///
     /// Signing or attesting is `chainproof sign|attest` (and chainproof's `actions/sign` and
-    /// `sign` GitLab component), `cosign sign|attest` (or `sigstore/cosign-installer`, for tools
+    /// chainproof's own `sign` GitLab component; another project's component named `sign` is
+    /// not trusted), `cosign sign|attest` (or `sigstore/cosign-installer`, for tools
     /// whose configuration calls cosign), `sigstore sign` and `sigstore/gh-action-sigstore-python`,
     /// `actions/attest-build-provenance`, `actions/attest` and `actions/attest-sbom`, the
     /// `slsa-framework/slsa-github-generator` workflows, `npm publish --provenance` (or
@@ -26,7 +31,13 @@ declare_rule! {
     /// workflows in the repository that call it, and local composite actions. A pipeline that
     /// calls a remote reusable workflow or includes a GitLab project, remote file or other
     /// component is not reported: chainproof cannot see whether that part signs
-    /// (`chainproof check` says so).
+    /// (`chainproof check` says so). Signing done in a separate workflow that a `release` or
+    /// `workflow_run` event triggers is not seen either: such a publishing workflow is reported
+    /// (suppress it with `# chainproof: ignore[unsigned-release]`, naming the signing workflow).
+    ///
+    /// `actions/sign` without `version` builds chainproof from source in the signing job, so
+    /// every build dependency runs with the job's OIDC token at hand: pin `version` (a
+    /// checksummed release download) in production pipelines.
     ///
     /// ## Why is this bad
     /// Without a signature or provenance, users of the package, image or release file cannot
