@@ -172,10 +172,17 @@ impl StandIn {
             dir,
             stderr,
         };
-        let line = rx.recv_timeout(Duration::from_secs(60)).unwrap_or_default();
+        // Generous: on a loaded 2-core machine (parallel tests, builds) node's start and the
+        // stand-in's key generation have been seen to take most of a minute.
+        let (line, timed_out) = match rx.recv_timeout(Duration::from_secs(180)) {
+            Ok(line) => (line, false),
+            Err(_) => (String::new(), true),
+        };
         let ready: Value = serde_json::from_str(line.trim()).unwrap_or_else(|_| {
+            let status = standin.child.try_wait().ok().flatten();
             panic!(
-                "the Sigstore stand-in did not report ready (stdout {line:?}); its stderr:\n{}",
+                "the Sigstore stand-in did not report ready ({}; stdout {line:?}; exit status {status:?}); its stderr:\n{}",
+                if timed_out { "no line within 180 s" } else { "it closed stdout" },
                 fs::read_to_string(&standin.stderr).unwrap_or_default()
             )
         });
