@@ -160,6 +160,18 @@ impl GithubForge {
             .await
     }
 
+    /// A response for something that may not exist: `None` on 404, the error of any other
+    /// non-2xx status.
+    fn found(&self, r: RawResponse, target: &str) -> Result<Option<RawResponse>, ForgeError> {
+        if r.status == 404 {
+            return Ok(None);
+        }
+        if !(200..300).contains(&r.status) {
+            return Err(self.transport.error(&r, target));
+        }
+        Ok(Some(r))
+    }
+
     async fn get(&self, url: &str, target: &str) -> Result<RawResponse, ForgeError> {
         self.request(Method::GET, url, None, JSON, target).await
     }
@@ -226,12 +238,9 @@ impl GithubForge {
                 &target,
             )
             .await?;
-        if r.status == 404 {
+        let Some(r) = self.found(r, &target)? else {
             return Ok(None);
-        }
-        if !(200..300).contains(&r.status) {
-            return Err(self.transport.error(&r, &target));
-        }
+        };
         let v: Value = r.json(&target)?;
         let commit = str_at(&v, &["commit", "sha"]);
         let tree = str_at(&v, &["commit", "commit", "tree", "sha"]);
@@ -690,12 +699,9 @@ impl Forge for GithubForge {
                 &target,
             )
             .await?;
-        if r.status == 404 {
+        let Some(r) = self.found(r, &target)? else {
             return Ok(None);
-        }
-        if !(200..300).contains(&r.status) {
-            return Err(self.transport.error(&r, &target));
-        }
+        };
         Ok(Some(r.text()))
     }
 
@@ -796,12 +802,9 @@ impl Forge for GithubForge {
         let r = self
             .get(&format!("{}/rulesets/{id}", repo_url(repo)), &target)
             .await?;
-        if r.status == 404 {
+        let Some(r) = self.found(r, &target)? else {
             return Ok(None);
-        }
-        if !(200..300).contains(&r.status) {
-            return Err(self.transport.error(&r, &target));
-        }
+        };
         let ruleset: Value = r.json(&target)?;
         if ruleset.get("enforcement").and_then(Value::as_str) != Some("active") {
             return Ok(None);

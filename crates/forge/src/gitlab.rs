@@ -220,6 +220,18 @@ impl GitlabForge {
             .await
     }
 
+    /// A response for something that may not exist: `None` on 404, the error of any other
+    /// non-2xx status.
+    fn found(&self, r: RawResponse, target: &str) -> Result<Option<RawResponse>, ForgeError> {
+        if r.status == 404 {
+            return Ok(None);
+        }
+        if !(200..300).contains(&r.status) {
+            return Err(self.error(&r, target));
+        }
+        Ok(Some(r))
+    }
+
     async fn get(&self, endpoint: &str, target: &str) -> Result<RawResponse, ForgeError> {
         self.request(Method::GET, endpoint, None, target).await
     }
@@ -313,12 +325,9 @@ impl GitlabForge {
                 &target,
             )
             .await?;
-        if r.status == 404 {
+        let Some(r) = self.found(r, &target)? else {
             return Ok(None);
-        }
-        if !(200..300).contains(&r.status) {
-            return Err(self.error(&r, &target));
-        }
+        };
         Ok(str_at(&r.json::<Value>(&target)?, &["commit", "id"]))
     }
 
@@ -396,12 +405,9 @@ impl GitlabForge {
                 &target,
             )
             .await?;
-        if r.status == 404 {
+        let Some(r) = self.found(r, &target)? else {
             return Ok(None);
-        }
-        if !(200..300).contains(&r.status) {
-            return Err(self.error(&r, &target));
-        }
+        };
         let value = str_at(&r.json::<Value>(&target)?, &["value"]).unwrap_or_default();
         serde_json::from_str(&value).map(Some).map_err(|e| {
             ForgeError::invalid(
@@ -844,12 +850,9 @@ impl Forge for GitlabForge {
                 &target,
             )
             .await?;
-        if r.status == 404 {
+        let Some(r) = self.found(r, &target)? else {
             return Ok(None);
-        }
-        if !(200..300).contains(&r.status) {
-            return Err(self.error(&r, &target));
-        }
+        };
         Ok(Some(r.text()))
     }
 
@@ -953,11 +956,8 @@ impl Forge for GitlabForge {
                 &target,
             )
             .await?;
-        if r.status == 404 {
+        if self.found(r, &target)?.is_none() {
             return Ok(None);
-        }
-        if !(200..300).contains(&r.status) {
-            return Err(self.error(&r, &target));
         }
         let project = self
             .send_ok(Method::GET, &format!("projects/{id}"), None, &target)
