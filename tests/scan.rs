@@ -85,6 +85,22 @@ fn scan(db: &Path, args: &[&str]) -> Out {
     }
 }
 
+/// `chainproof sbom` of the fixture repository, written to `dir/bom.json`.
+fn fixture_sbom(dir: &Path) -> PathBuf {
+    let sbom = dir.join("bom.json");
+    let made = chainproof(&repo())
+        .args(["sbom", ".", "-o"])
+        .arg(&sbom)
+        .output()
+        .expect("sbom");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    sbom
+}
+
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
 }
@@ -421,13 +437,7 @@ fn purls_and_sboms_are_inputs_too() {
     );
 
     let tmp = tempfile::tempdir().expect("tempdir");
-    let sbom = tmp.path().join("bom.json");
-    let made = chainproof(&repo())
-        .args(["sbom", ".", "-o"])
-        .arg(&sbom)
-        .output()
-        .expect("sbom");
-    assert!(made.status.success());
+    let sbom = fixture_sbom(tmp.path());
     let out = scan(
         &db.dir,
         &[
@@ -1111,13 +1121,7 @@ fn a_release_without_records_is_not_checked_and_upstream_names_the_source() {
 fn sarif_from_an_sbom_places_results_on_the_sbom_file() {
     let db = db();
     let tmp = tempfile::tempdir().expect("tempdir");
-    let sbom = tmp.path().join("bom.json");
-    let made = chainproof(&repo())
-        .args(["sbom", ".", "-o"])
-        .arg(&sbom)
-        .output()
-        .expect("sbom");
-    assert!(made.status.success());
+    let sbom = fixture_sbom(tmp.path());
     let out = scan(
         &db.dir,
         &[
